@@ -1,0 +1,37 @@
+# Two commands do all the set-up: `make demo` (the pipeline on the bundled sample
+# site) and `make test`. Both create .venv and install the project on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+
+.PHONY: demo run status test lint format clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(BIN)/.installed  ## serve samples/ on 127.0.0.1 and poll it once
+	$(BIN)/newsmon demo
+
+run: $(BIN)/.installed  ## poll the real feeds in feeds.toml once
+	$(BIN)/newsmon poll
+
+status: $(BIN)/.installed  ## feed health, last runs, article counts
+	$(BIN)/newsmon status
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+test: lint  ## lint, then the whole test suite
+	$(BIN)/pytest
+
+format: $(BIN)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Fetching, parsing and extraction. Nothing here imports Prefect."""

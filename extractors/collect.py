@@ -1,0 +1,257 @@
+"""Poll many feeds and fetch many pages at once; extraction runs in a process pool.
+
+Everything that goes wrong with one feed or page becomes data on its result
+(FeedPoll.error, PageResult.outcome), so one bad source never stops a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import logging
+import multiprocessing
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import httpx
+
+from extractors.article import Article, extract_article
+from extractors.feeds import FeedItem, parse_feed
+from extractors.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetched, fetch, make_client
+from newsmon.errors import (
+    BlockedURLError,
+    FeedParseError,
+    FetchError,
+    ResponseTooLargeError,
+    TransientFetchError,
+)
+from newsmon.feedlist import Feed
+from newsmon.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Content types worth handing to trafilatura; anything else is recorded as 'not_html'.
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml")
+SNIFF_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<article", b"<p>")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the database remembers of a feed between runs."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPoll:
+    feed: Feed
+    status: int | None  # HTTP status; None when no response came back
+    items: list[FeedItem] = field(default_factory=list)
+    title: str | None = None
+    not_modified: bool = False  # 304, or the same bytes as last time
+    state: FeedState = FeedState()  # the state to keep once this poll's entries are stored
+    final_url: str | None = None  # set when every redirect was permanent (301/308)
+    bozo: str | None = None
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEntry:
+    """A feed entry whose page is not stored yet."""
+
+    feed_url: str
+    url: str  # the entry link in canonical form: the key that says "seen"
+    link: str  # the link as the feed gave it
+    item: FeedItem
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    entry: PendingEntry
+    outcome: str  # 'ok', 'no_text', 'not_html', 'too_large', 'blocked', 'http_error', 'failed'
+    article: Article | None = None
+    status: int | None = None
+    error: str | None = None
+
+    @property
+    def retry_later(self) -> bool:
+        """Transient failures are not stored, so the next run fetches the page again."""
+        return self.outcome == "failed"
+
+
+def poll_feeds(
+    feeds: list[Feed], states: dict[str, FeedState], settings: Settings
+) -> list[FeedPoll]:
+    """Conditional GET of every feed with one client; results in the order of `feeds`."""
+
+    async def run() -> list[FeedPoll]:
+        async with make_client(settings) as client:
+            return await _bounded(
+                feeds,
+                lambda feed: _poll_one(client, feed, states.get(feed.url), settings),
+                settings.max_in_flight,
+            )
+
+    return asyncio.run(run())
+
+
+def fetch_pages(entries: list[PendingEntry], settings: Settings) -> list[PageResult]:
+    """Fetch every page with one client and extract each in the process pool as it arrives."""
+    if not entries:
+        return []
+    executor = extraction_pool(settings.extract_workers)
+
+    async def run() -> list[PageResult]:
+        async with make_client(settings) as client:
+            return await _bounded(
+                entries,
+                lambda entry: _fetch_one(client, executor, entry, settings),
+                settings.max_in_flight,
+            )
+
+    return asyncio.run(run())
+
+
+@functools.cache
+def extraction_pool(workers: int) -> Executor | None:
+    """A process pool kept for the life of the process (None: extract in a thread).
+
+    'spawn', not 'fork': the flow process runs Prefect's threads, and forking a
+    process with threads can deadlock the child on a lock held at fork time.
+    """
+    if workers <= 0:
+        return None
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+async def _bounded(items: Iterable[T], work: Callable[[T], Awaitable[R]], limit: int) -> list[R]:
+    semaphore = asyncio.Semaphore(max(1, limit))
+
+    async def one(item: T) -> R:
+        async with semaphore:
+            return await work(item)
+
+    return list(await asyncio.gather(*(one(item) for item in items)))
+
+
+async def _poll_one(
+    client: httpx.AsyncClient, feed: Feed, previous: FeedState | None, settings: Settings
+) -> FeedPoll:
+    previous = previous or FeedState()
+    try:
+        fetched = await fetch(
+            client,
+            feed.url,
+            settings=settings,
+            max_bytes=settings.max_feed_bytes,
+            accept=FEED_ACCEPT,
+            etag=previous.etag,
+            last_modified=previous.last_modified,
+        )
+    except FetchError as exc:
+        log.warning("feed %s: %s", feed.name, exc)
+        return FeedPoll(feed=feed, status=exc.status, state=previous, error=str(exc))
+    moved_to = fetched.url if fetched.moved_permanently else None
+    if fetched.status == 304:
+        log.info("feed %s: not modified (304)", feed.name)
+        return FeedPoll(feed, 304, not_modified=True, state=previous, final_url=moved_to)
+    body_hash = hashlib.sha256(fetched.body).hexdigest()
+    state = FeedState(fetched.etag, fetched.last_modified, body_hash)
+    if body_hash == previous.body_hash:
+        # Some servers ignore conditional GET, or send a fresh ETag for the same bytes.
+        log.info("feed %s: same content as last time", feed.name)
+        return FeedPoll(feed, fetched.status, not_modified=True, state=state, final_url=moved_to)
+    try:
+        parsed = parse_feed(fetched.body, fetched.url, fetched.content_type)
+    except FeedParseError as exc:
+        log.warning("feed %s: %s", feed.name, exc)
+        return FeedPoll(feed=feed, status=fetched.status, state=previous, error=str(exc))
+    log.info(
+        "feed %s: %d entries%s",
+        feed.name,
+        len(parsed.items),
+        f" (tolerated {parsed.bozo})" if parsed.bozo else "",
+    )
+    return FeedPoll(
+        feed=feed,
+        status=fetched.status,
+        items=parsed.items,
+        title=parsed.title,
+        state=state,
+        final_url=moved_to,
+        bozo=parsed.bozo,
+    )
+
+
+async def _fetch_one(
+    client: httpx.AsyncClient, executor: Executor | None, entry: PendingEntry, settings: Settings
+) -> PageResult:
+    try:
+        fetched = await fetch(
+            client,
+            entry.link,
+            settings=settings,
+            max_bytes=settings.max_page_bytes,
+            accept=PAGE_ACCEPT,
+        )
+    except FetchError as exc:
+        log.warning("page %s: %s", entry.link, exc)
+        return PageResult(entry, _outcome_of(exc), status=exc.status, error=str(exc))
+    if not _looks_like_html(fetched):
+        return PageResult(
+            entry,
+            "not_html",
+            status=fetched.status,
+            error=f"{entry.link} is {fetched.content_type or 'of no declared type'}, not HTML",
+        )
+    extract = functools.partial(
+        extract_article, fetched.body, fetched.url, fetched.content_type, fetched.content_language
+    )
+    try:
+        article = await asyncio.get_running_loop().run_in_executor(executor, extract)
+    except BrokenExecutor as exc:
+        extraction_pool.cache_clear()  # a worker died (OOM?): the next run starts a fresh pool
+        return PageResult(
+            entry, "failed", status=fetched.status, error=f"extraction pool broke: {exc}"
+        )
+    except Exception as exc:  # a crash on one page must not sink the others
+        log.exception("page %s: extraction crashed", entry.link)
+        return PageResult(
+            entry, "failed", status=fetched.status, error=f"extraction crashed: {exc!r}"
+        )
+    if article is None:
+        return PageResult(
+            entry, "no_text", status=fetched.status, error=f"{entry.link}: no article text found"
+        )
+    return PageResult(entry, "ok", article=article, status=fetched.status)
+
+
+def _outcome_of(exc: FetchError) -> str:
+    if isinstance(exc, TransientFetchError):
+        return "failed"
+    if isinstance(exc, ResponseTooLargeError):
+        return "too_large"
+    if isinstance(exc, BlockedURLError):
+        return "blocked"
+    return "http_error"
+
+
+def _looks_like_html(fetched: Fetched) -> bool:
+    ctype = (fetched.content_type or "").split(";")[0].strip().lower()
+    if ctype in HTML_TYPES:
+        return True
+    if ctype and ctype != "text/plain" and ctype != "application/octet-stream":
+        return False
+    head = fetched.body[:1024].lower()
+    return any(marker in head for marker in SNIFF_MARKERS)

@@ -1,0 +1,80 @@
+"""Turn page bytes into text with the charset the page declares, before trafilatura sees it.
+
+trafilatura guesses encodings on its own and gets windows-1256/1255 pages wrong,
+so pages are decoded here in the order browsers use: byte-order mark, the HTTP
+charset, <meta charset> / http-equiv, then detection (charset-normalizer).
+A declared charset that cannot decode the bytes is skipped, not trusted.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+import charset_normalizer
+
+# WHATWG Encoding Standard: labels browsers decode as a superset.
+_SUPERSETS = {
+    "ascii": "cp1252",
+    "latin-1": "cp1252",
+    "iso8859-1": "cp1252",
+    "iso8859-9": "cp1254",
+    "iso8859-11": "cp874",
+    "tis-620": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+}
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
+)
+_HTTP_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Browsers look for <meta charset> in the first 1024 bytes; pages with long
+# <head>s put it later, so look a little further.
+META_SCAN_BYTES = 4096
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    match = _HTTP_CHARSET.search(content_type or "")
+    return match.group(1) if match else None
+
+
+def charset_from_meta(body: bytes) -> str | None:
+    match = _META_CHARSET.search(body[:META_SCAN_BYTES])
+    return match.group(1).decode("ascii") if match else None
+
+
+def _codec(label: str | None) -> str | None:
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip().lower()).name
+    except LookupError:
+        return None
+    return _SUPERSETS.get(name, name)
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """(text, codec used). Never raises: the last resort replaces undecodable bytes."""
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return body.decode(name, errors="replace"), name
+    for label in (charset_from_content_type(content_type), charset_from_meta(body)):
+        name = _codec(label)
+        if name:
+            try:
+                return body.decode(name), name
+            except (UnicodeDecodeError, LookupError):
+                continue
+    try:
+        return body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(body).best()
+    if best is not None and best.encoding:
+        return str(best), best.encoding
+    return body.decode("utf-8", errors="replace"), "utf-8"

@@ -1,0 +1,107 @@
+"""Normal forms: text (NFC, folded whitespace), canonical URLs, UTC timestamps."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Query parameters that only say how a reader arrived, never which page it is.
+# Sources: Google Analytics campaign parameters (utm_*), ad click ids of the big
+# platforms (gclid, fbclid, msclkid, ...), Mailchimp (mc_cid, mc_eid) and the
+# share/referrer tags news sites add to feed links.
+TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "at_")
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "ocid",
+        "cmpid",
+        "cmp",
+        "ito",
+        "icid",
+        "ns_campaign",
+        "ns_mchannel",
+        "ns_source",
+        "ns_linkname",
+        "ns_fee",
+        "smid",
+        "ref",
+        "ref_src",
+        "rss",
+        "feed",
+        "s_cid",
+        "sr_share",
+        "taid",
+        "xtor",
+    }
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_SPACE_RUN = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+# A publication time further ahead than this is a feed's mistake, not a scoop.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def normalize_text(text: str) -> str:
+    """NFC, runs of spaces folded to one, one blank-free line per paragraph."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    lines = (_SPACE_RUN.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def normalize_inline(text: str | None) -> str | None:
+    """A title or name: NFC on one line, or None when nothing is left."""
+    if text is None:
+        return None
+    folded = " ".join(unicodedata.normalize("NFC", text).split())
+    return folded or None
+
+
+def canonical_url(url: str) -> str:
+    """Lower-case scheme and host, no default port, no fragment, no tracking parameters.
+
+    The path is kept as it is (paths are case-sensitive on most servers).
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    port = parts.port
+    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not key.lower().startswith(TRACKING_PREFIXES) and key.lower() not in TRACKING_PARAMS
+    ]
+    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
+
+
+def same_site(a: str, b: str) -> bool:
+    """True when both URLs are on one host, ignoring a leading 'www.'."""
+
+    def site(url: str) -> str:
+        host = (urlsplit(url).hostname or "").lower()
+        return host.removeprefix("www.")
+
+    return site(a) == site(b) != ""
+
+
+def to_utc(moment: datetime | None, now: datetime | None = None) -> datetime | None:
+    """An aware UTC datetime; naive input is taken as UTC, far-future input as unknown."""
+    if moment is None:
+        return None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    now = now or datetime.now(UTC)
+    return None if moment > now + FUTURE_TOLERANCE else moment

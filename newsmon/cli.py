@@ -1,0 +1,203 @@
+"""The `newsmon` command: poll, demo, status, settings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+# Before Prefect is imported: no usage analytics from the temporary API server.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "newsmon,extractors,storage")
+
+from newsmon.errors import NewsmonError  # noqa: E402
+from newsmon.settings import Settings  # noqa: E402
+
+DEMO_PORT = 8765
+DEMO_DB = Path("data/demo.duckdb")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.command(args))
+    except NewsmonError as exc:
+        print(f"newsmon: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsmon",
+        description="Poll news feeds, extract articles, deduplicate them against the seeds, "
+        "and keep them in DuckDB.",
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    poll = sub.add_parser("poll", help="run one poll of every feed through the Prefect flow")
+    poll.add_argument(
+        "--feeds", type=Path, help="feeds file (default: NEWSMON_FEEDS or feeds.toml)"
+    )
+    poll.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
+    poll.set_defaults(command=cmd_poll)
+
+    demo = sub.add_parser(
+        "demo", help="serve the bundled sample site on 127.0.0.1 and poll it once"
+    )
+    demo.add_argument("--port", type=int, default=DEMO_PORT, help=f"port (default {DEMO_PORT})")
+    demo.add_argument("--db", type=Path, default=DEMO_DB, help=f"DuckDB file (default {DEMO_DB})")
+    demo.set_defaults(command=cmd_demo)
+
+    status = sub.add_parser("status", help="feed health, last runs and article counts")
+    status.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
+    status.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    status.set_defaults(command=cmd_status)
+
+    settings = sub.add_parser("settings", help="every NEWSMON_* setting and its current value")
+    settings.set_defaults(command=cmd_settings)
+    return parser
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    return _run_poll(feeds_file=args.feeds, db_path=args.db)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from newsmon.samplesite import SAMPLES_DIR, SiteServer
+
+    try:
+        site = SiteServer([SAMPLES_DIR / "site"], port=args.port)
+    except OSError as exc:
+        print(f"newsmon: port {args.port} is busy ({exc}); pass --port N", file=sys.stderr)
+        return 2
+    # The sample site is on the loopback interface, which polls refuse by default.
+    os.environ["NEWSMON_ALLOW_PRIVATE_HOSTS"] = "true"
+    with site:
+        feeds_file = args.db.parent / "demo-feeds.toml"
+        feeds_file.parent.mkdir(parents=True, exist_ok=True)
+        feeds_file.write_bytes(site.render("/feeds.toml") or b"")
+        print(f"Serving the sample site at {site.base_url}; polling it into {args.db}")
+        return _run_poll(feeds_file=feeds_file, db_path=args.db)
+
+
+def _run_poll(feeds_file: Path | None, db_path: Path | None) -> int:
+    from flows.poll import poll_feeds
+    from newsmon.report import text_summary
+
+    try:
+        report = poll_feeds(
+            feeds_file=str(feeds_file) if feeds_file else None,
+            db_path=str(db_path) if db_path else None,
+        )
+    except NewsmonError:
+        raise
+    except Exception as exc:  # the flow itself failed: say so in one line, exit non-zero
+        print(f"newsmon: the poll did not complete: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(text_summary(report))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from storage import queries
+    from storage.db import connect, migrate, schema_version
+
+    settings = Settings.from_env().replace(db_path=args.db)
+    if not settings.db_path.exists():
+        print(f"newsmon: no database at {settings.db_path} yet; run `newsmon poll` first")
+        return 1
+    with connect(settings.db_path) as conn:
+        migrate(conn)
+        data = {
+            "database": str(settings.db_path),
+            "schema_version": schema_version(conn),
+            "feeds": queries.feed_health(conn),
+            "runs": queries.last_runs(conn),
+            "articles": queries.article_counts(conn),
+        }
+    if args.json:
+        print(json.dumps(data, default=_json_default, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{data['database']} (schema {data['schema_version']})\n")
+    print(
+        _table(
+            data["feeds"],
+            [
+                "health",
+                "name",
+                "last_status",
+                "last_polled_at",
+                "consecutive_failures",
+                "articles",
+                "duplicates",
+                "last_error",
+            ],
+        )
+    )
+    print()
+    print(
+        _table(
+            data["runs"],
+            [
+                "started_at",
+                "feeds_polled",
+                "feeds_failed",
+                "entries_seen",
+                "articles_new",
+                "duplicates",
+                "pages_rejected",
+                "pages_failed",
+            ],
+        )
+    )
+    print()
+    print("  ".join(f"{key}={value}" for key, value in data["articles"].items()))
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    for (variable, doc), value in zip(Settings.documented(), _values(settings), strict=True):
+        print(f"{variable}={value}    # {doc}")
+    return 0
+
+
+def _values(settings: Settings) -> list[Any]:
+    return [getattr(settings, f.name) for f in fields(settings)]
+
+
+def _json_default(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """A plain-text table; timestamps to the minute, long cells cut."""
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, datetime):
+            return value.strftime("%Y-%m-%d %H:%M")
+        text = str(value)
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    if not rows:
+        return "(none yet)"
+    cells = [[cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Every exception newsmon raises on purpose.
+
+NewsmonError
+├── ConfigError                 a setting or the feeds file is wrong; the run does not start
+│   └── FeedsFileError          names the file, the line and the key
+├── FetchError                  one URL could not be fetched (the run records it and goes on)
+│   ├── TransientFetchError     timeouts, connection errors, 429, 5xx: a later run retries
+│   └── PermanentFetchError     other 4xx, refused or oversized responses: recorded, not retried
+│       ├── BlockedURLError     not http(s), or resolves to a private address
+│       └── ResponseTooLargeError  the body passed the size limit
+└── FeedParseError              the body is not a feed at all
+"""
+
+from __future__ import annotations
+
+
+class NewsmonError(Exception):
+    """Base class: catch this to handle anything newsmon raises on purpose."""
+
+
+class ConfigError(NewsmonError):
+    """A setting or the feeds file is wrong."""
+
+
+class FeedsFileError(ConfigError):
+    def __init__(self, path: str, message: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.reason = message
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {message}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.path, self.reason, self.line))
+
+
+class FetchError(NewsmonError):
+    """`status` is the HTTP status when there was a response, else None."""
+
+    def __init__(self, url: str, message: str, status: int | None = None) -> None:
+        self.url = url
+        self.status = status
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.url, str(self), self.status))
+
+
+class TransientFetchError(FetchError):
+    """Worth trying again later: the page or feed stays pending."""
+
+
+class PermanentFetchError(FetchError):
+    """Trying again will not help: the item is recorded with its reason."""
+
+
+class BlockedURLError(PermanentFetchError):
+    """Refused before any request: wrong scheme or a private address."""
+
+
+class ResponseTooLargeError(PermanentFetchError):
+    """The download stopped at the size limit (NEWSMON_MAX_PAGE_BYTES / _FEED_BYTES)."""
+
+
+class FeedParseError(NewsmonError):
+    def __init__(self, url: str, message: str) -> None:
+        self.url = url
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.url, str(self)))

@@ -1,0 +1,110 @@
+"""The feeds file: which feeds to poll, read from TOML and checked key by key."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsmon.errors import FeedsFileError
+
+FEED_KEYS = {"url": "feed address (http or https)", "name": "short label shown in status"}
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    url: str
+    name: str
+
+
+def load_feeds(path: Path) -> list[Feed]:
+    """Every feed in `path`, in file order; a wrong key or value names its line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FeedsFileError(
+            str(path), "no such file; create it or set NEWSMON_FEEDS to your feeds file"
+        ) from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        raise FeedsFileError(str(path), f"not valid TOML: {exc}", line) from None
+
+    unknown_top = sorted(set(document) - {"feeds"})
+    if unknown_top:
+        key = unknown_top[0]
+        raise FeedsFileError(
+            str(path),
+            f"unknown key {key!r}; the file holds [[feeds]] tables only",
+            _find_key_line(text, key, 0),
+        )
+    tables = document.get("feeds", [])
+    if not isinstance(tables, list):
+        raise FeedsFileError(str(path), "'feeds' must be an array of tables: write [[feeds]]")
+
+    feeds: list[Feed] = []
+    seen: set[str] = set()
+    for index, table in enumerate(tables):
+        for key in table:
+            if key not in FEED_KEYS:
+                allowed = ", ".join(sorted(FEED_KEYS))
+                raise FeedsFileError(
+                    str(path),
+                    f"unknown key {key!r} in feed #{index + 1}; allowed keys: {allowed}",
+                    _find_key_line(text, key, index),
+                )
+        url = table.get("url")
+        if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):
+            raise FeedsFileError(
+                str(path),
+                f'feed #{index + 1} needs url = "http(s)://...", got {url!r}',
+                _find_key_line(text, "url", index) or _table_line(text, index),
+            )
+        if url in seen:
+            raise FeedsFileError(
+                str(path), f"feed {url} is listed twice", _find_key_line(text, "url", index)
+            )
+        seen.add(url)
+        name = table.get("name", url)
+        if not isinstance(name, str):
+            raise FeedsFileError(
+                str(path),
+                f"name of feed #{index + 1} must be a string",
+                _find_key_line(text, "name", index),
+            )
+        feeds.append(Feed(url=url, name=name))
+    return feeds
+
+
+def _table_line(text: str, index: int) -> int | None:
+    """1-based line of the index-th [[feeds]] header."""
+    headers = [
+        n
+        for n, line in enumerate(text.splitlines(), 1)
+        if re.match(r"\s*\[\[\s*feeds\s*\]\]", line)
+    ]
+    return headers[index] if index < len(headers) else None
+
+
+def _find_key_line(text: str, key: str, index: int) -> int | None:
+    """1-based line where `key` is set inside the index-th [[feeds]] table (or anywhere)."""
+    lines = text.splitlines()
+    start = _table_line(text, index) or 1
+    pattern = re.compile(rf"""\s*["']?{re.escape(key)}["']?\s*=""")
+    for number in range(start, len(lines) + 1):
+        line = lines[number - 1]
+        if number > start and re.match(r"\s*\[", line):
+            break
+        if pattern.match(line):
+            return number
+    for number, line in enumerate(lines, 1):
+        if pattern.match(line) or re.search(rf"""[{{,]\s*["']?{re.escape(key)}["']?\s*=""", line):
+            return number
+    return None
+
+
+def _line_from_message(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None

@@ -1,0 +1,1 @@
+"""DuckDB: schema files, the migrator, and every query. Nothing here imports Prefect."""

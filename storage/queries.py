@@ -1,0 +1,257 @@
+"""Every SQL statement the pipeline runs, one function each."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from extractors.collect import FeedState
+from extractors.dedup import Signature
+
+Conn = duckdb.DuckDBPyConnection
+
+
+def article_id_for(key: str) -> int:
+    """Deterministic positive 63-bit id from an article's URL (or 'seed:<name>')."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+
+
+def insert_columns(conn: Conn, table: str, columns: dict[str, Sequence[Any]]) -> int:
+    """Bulk insert: one statement, each column passed as a list and unnested.
+
+    Much cheaper than executemany (which does a few hundred rows a second).
+    """
+    names = list(columns)
+    rows = len(columns[names[0]]) if names else 0
+    if rows == 0:
+        return 0
+    select = ", ".join(f"unnest(${i + 1})" for i in range(len(names)))
+    conn.execute(
+        f"INSERT INTO {table} ({', '.join(names)}) SELECT {select}",
+        [list(columns[name]) for name in names],
+    )
+    return rows
+
+
+# --- feeds -----------------------------------------------------------------------------
+
+
+def sync_feeds(conn: Conn, feeds: Iterable[tuple[str, str]]) -> None:
+    """Add the feeds file's (url, name) pairs and refresh their names."""
+    for url, name in feeds:
+        conn.execute(
+            "INSERT INTO feeds (url, name) VALUES (?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET name = excluded.name",
+            [url, name],
+        )
+
+
+def feed_states(conn: Conn) -> dict[str, FeedState]:
+    rows = conn.execute("SELECT url, etag, last_modified, body_hash FROM feeds").fetchall()
+    return {url: FeedState(etag, modified, body_hash) for url, etag, modified, body_hash in rows}
+
+
+def record_feed_poll(
+    conn: Conn,
+    url: str,
+    *,
+    polled_at: datetime,
+    status: int | None,
+    title: str | None,
+    error: str | None,
+    state: FeedState | None,
+) -> None:
+    """Health after one poll; `state` is None when the conditional-GET state must not move."""
+    conn.execute(
+        """
+        UPDATE feeds SET
+            last_polled_at = $polled_at,
+            last_status = $status,
+            title = coalesce($title, title),
+            last_error = $error,
+            consecutive_failures =
+                CASE WHEN $error IS NULL THEN 0 ELSE consecutive_failures + 1 END,
+            etag = CASE WHEN $keep THEN etag ELSE $etag END,
+            last_modified = CASE WHEN $keep THEN last_modified ELSE $last_modified END,
+            body_hash = CASE WHEN $keep THEN body_hash ELSE $body_hash END
+        WHERE url = $url
+        """,
+        {
+            "url": url,
+            "polled_at": polled_at,
+            "status": status,
+            "title": title,
+            "error": error,
+            "keep": state is None,
+            "etag": state.etag if state else None,
+            "last_modified": state.last_modified if state else None,
+            "body_hash": state.body_hash if state else None,
+        },
+    )
+
+
+# --- what is already stored ---------------------------------------------------------------
+
+
+def stored_urls(conn: Conn, urls: list[str]) -> set[str]:
+    """The subset of `urls` stored as an entry URL or as a canonical URL."""
+    if not urls:
+        return set()
+    rows = conn.execute(
+        "SELECT url FROM articles WHERE url = ANY($1) "
+        "UNION SELECT canonical_url FROM articles WHERE canonical_url = ANY($1)",
+        [urls],
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def stored_guids(conn: Conn, feed_url: str, guids: list[str]) -> set[str]:
+    if not guids:
+        return set()
+    rows = conn.execute(
+        "SELECT guid FROM articles WHERE feed_url = $1 AND guid = ANY($2)", [feed_url, guids]
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def originals_by_canonical_url(conn: Conn, urls: list[str]) -> dict[str, int]:
+    return _originals_by(conn, "canonical_url", urls)
+
+
+def originals_by_content_hash(conn: Conn, hashes: list[str]) -> dict[str, int]:
+    return _originals_by(conn, "content_hash", hashes)
+
+
+def _originals_by(conn: Conn, column: str, values: list[str]) -> dict[str, int]:
+    """value -> article_id of the original first stored with it."""
+    if not values:
+        return {}
+    rows = conn.execute(
+        f"SELECT {column}, arg_min(article_id, fetched_at) FROM articles "
+        f"WHERE {column} = ANY($1) AND duplicate_of IS NULL GROUP BY {column}",
+        [values],
+    ).fetchall()
+    return {value: article_id for value, article_id in rows}
+
+
+def lsh_neighbours(conn: Conn, buckets: list[int]) -> dict[int, list[int]]:
+    """bucket -> article ids stored in it (an index lookup per bucket, not a scan)."""
+    if not buckets:
+        return {}
+    found: dict[int, list[int]] = {}
+    for bucket, article_id in conn.execute(
+        "SELECT bucket, article_id FROM lsh_buckets WHERE bucket = ANY($1)", [buckets]
+    ).fetchall():
+        found.setdefault(bucket, []).append(article_id)
+    return found
+
+
+def signatures(conn: Conn, article_ids: list[int]) -> dict[int, tuple[Signature, int]]:
+    """article_id -> (signature, id of its original: itself unless it is a copy)."""
+    if not article_ids:
+        return {}
+    rows = conn.execute(
+        "SELECT s.article_id, s.shingles, s.minhash, coalesce(a.duplicate_of, a.article_id) "
+        "FROM article_signatures AS s JOIN articles AS a USING (article_id) "
+        "WHERE s.article_id = ANY($1)",
+        [article_ids],
+    ).fetchall()
+    return {
+        article_id: (Signature(tuple(minhash), shingles), original)
+        for article_id, shingles, minhash, original in rows
+    }
+
+
+def seed_hashes(conn: Conn) -> dict[str, str]:
+    """seed_name -> content_hash of the seeds stored."""
+    return dict(
+        conn.execute("SELECT seed_name, content_hash FROM articles WHERE is_seed").fetchall()
+    )
+
+
+def delete_articles(conn: Conn, article_ids: list[int]) -> None:
+    for table in ("lsh_buckets", "article_signatures", "articles"):
+        conn.execute(f"DELETE FROM {table} WHERE article_id = ANY($1)", [article_ids])
+
+
+def insert_signatures(conn: Conn, fingerprints: dict[int, Signature]) -> None:
+    ids = list(fingerprints)
+    insert_columns(
+        conn,
+        "article_signatures",
+        {
+            "article_id": ids,
+            "shingles": [fingerprints[i].shingles for i in ids],
+            "minhash": [list(fingerprints[i].minhash) for i in ids],
+        },
+    )
+    buckets = [(bucket, i) for i in ids for bucket in fingerprints[i].bands()]
+    insert_columns(
+        conn,
+        "lsh_buckets",
+        {"bucket": [b for b, _ in buckets], "article_id": [i for _, i in buckets]},
+    )
+
+
+def record_run(conn: Conn, row: dict[str, Any]) -> None:
+    names = list(row)
+    conn.execute(
+        f"INSERT INTO poll_runs ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+        [row[name] for name in names],
+    )
+
+
+# --- for people ---------------------------------------------------------------------------
+
+
+def feed_health(conn: Conn) -> list[dict[str, Any]]:
+    cursor = conn.execute("SELECT * FROM feed_health")
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def article_counts(conn: Conn) -> dict[str, int]:
+    row = conn.execute(
+        """
+        SELECT count(*) FILTER (WHERE status = 'ok'),
+               count(*) FILTER (WHERE is_seed),
+               count(*) FILTER (WHERE status = 'ok' AND duplicate_of IS NULL AND NOT is_seed),
+               count(*) FILTER (WHERE duplicate_kind = 'url'),
+               count(*) FILTER (WHERE duplicate_kind = 'exact'),
+               count(*) FILTER (WHERE duplicate_kind = 'near'),
+               count(*) FILTER (WHERE status <> 'ok')
+        FROM articles
+        """
+    ).fetchone()
+    keys = (
+        "articles",
+        "seeds",
+        "originals",
+        "url_duplicates",
+        "exact_duplicates",
+        "near_duplicates",
+        "pages_without_text",
+    )
+    return dict(zip(keys, row or (0,) * len(keys), strict=True))
+
+
+def last_runs(conn: Conn, limit: int = 5) -> list[dict[str, Any]]:
+    cursor = conn.execute("SELECT * FROM poll_runs ORDER BY started_at DESC LIMIT ?", [limit])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def describe_articles(conn: Conn, article_ids: list[int]) -> dict[int, str]:
+    """article_id -> 'seed <name>' or its URL, for reports."""
+    if not article_ids:
+        return {}
+    rows = conn.execute(
+        "SELECT article_id, CASE WHEN is_seed THEN 'seed ' || seed_name ELSE url END "
+        "FROM articles WHERE article_id = ANY($1)",
+        [article_ids],
+    ).fetchall()
+    return dict(rows)

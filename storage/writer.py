@@ -1,0 +1,277 @@
+"""The one writer: a run's dedup decisions and all its rows, in one transaction.
+
+An entry counts as seen only once its article row is committed, together with
+its feed's new conditional-GET state, so a run killed at any point leaves
+nothing half-stored: the next run fetches what is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+
+from extractors.article import Article
+from extractors.collect import FeedPoll, PageResult
+from extractors.dedup import Signature, compare
+from extractors.seeds import Seed
+from storage import queries
+from storage.db import transaction
+
+URL, EXACT, NEAR = "url", "exact", "near"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    kind: str  # 'url', 'exact' or 'near'
+    original_id: int
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    article_id: int
+    url: str
+    title: str | None
+    feed_url: str
+    duplicate_kind: str | None = None
+    duplicate_of: int | None = None
+    similarity: float | None = None
+
+
+@dataclass(slots=True)
+class RunReport:
+    """What one poll did, for the CLI, the Prefect artifact and poll_runs."""
+
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    feeds_polled: int = 0
+    feeds_failed: int = 0
+    feeds_unchanged: int = 0
+    entries_seen: int = 0
+    articles_new: int = 0
+    duplicates: int = 0
+    pages_rejected: int = 0
+    pages_failed: int = 0
+    stored: list[StoredArticle] = field(default_factory=list)
+    originals: dict[int, str] = field(default_factory=dict)  # id -> seed name or URL, for display
+    errors: list[str] = field(default_factory=list)
+
+    def as_row(self) -> dict[str, object]:
+        return {
+            "id": self.run_id,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "feeds_polled": self.feeds_polled,
+            "feeds_failed": self.feeds_failed,
+            "entries_seen": self.entries_seen,
+            "articles_new": self.articles_new,
+            "duplicates": self.duplicates,
+            "pages_rejected": self.pages_rejected,
+            "pages_failed": self.pages_failed,
+        }
+
+
+class DuplicateFinder:
+    """Finds the original an article copies, among stored articles and this batch.
+
+    Checks run in order of cost: same canonical URL, same normalized text
+    (content hash), then near-duplicate by MinHash/LSH (see extractors/dedup.py).
+    Lookups are batched up front: four indexed queries per run, whatever its size.
+    """
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, articles: list[Article]) -> None:
+        self._by_url = queries.originals_by_canonical_url(conn, [a.canonical_url for a in articles])
+        self._by_hash = queries.originals_by_content_hash(conn, [a.content_hash for a in articles])
+        self._bands = {a.content_hash: a.signature.bands() for a in articles}
+        wanted = sorted({band for bands in self._bands.values() for band in bands})
+        self._buckets = queries.lsh_neighbours(conn, wanted)
+        candidates = sorted({i for ids in self._buckets.values() for i in ids})
+        self._signatures: dict[int, tuple[Signature, int]] = queries.signatures(conn, candidates)
+
+    def find(self, article: Article) -> Verdict | None:
+        if article.canonical_url in self._by_url:
+            return Verdict(URL, self._by_url[article.canonical_url], 1.0)
+        if article.content_hash in self._by_hash:
+            return Verdict(EXACT, self._by_hash[article.content_hash], 1.0)
+        best: Verdict | None = None
+        for candidate in {
+            i for band in self._bands[article.content_hash] for i in self._buckets.get(band, ())
+        }:
+            other, original = self._signatures[candidate]
+            similarity = compare(article.signature, other)
+            if similarity.is_near_duplicate and (
+                best is None or similarity.score > best.similarity
+            ):
+                best = Verdict(NEAR, original, similarity.score)
+        return best
+
+    def remember(self, article_id: int, article: Article, verdict: Verdict | None) -> None:
+        original = verdict.original_id if verdict else article_id
+        self._by_url.setdefault(article.canonical_url, original)
+        self._by_hash.setdefault(article.content_hash, original)
+        self._signatures[article_id] = (article.signature, original)
+        for band in self._bands[article.content_hash]:
+            self._buckets.setdefault(band, []).append(article_id)
+
+
+def store_seeds(conn: duckdb.DuckDBPyConnection, seeds: list[Seed], now: datetime) -> list[str]:
+    """Insert new seeds, replace changed ones; returns the names written. Idempotent."""
+    stored = queries.seed_hashes(conn)
+    changed = [s for s in seeds if stored.get(s.name) != s.content_hash]
+    if not changed:
+        return []
+    with transaction(conn):
+        ids = [queries.article_id_for(f"seed:{s.name}") for s in changed]
+        queries.delete_articles(
+            conn, [i for i, s in zip(ids, changed, strict=True) if s.name in stored]
+        )
+        queries.insert_columns(
+            conn,
+            "articles",
+            {
+                "article_id": ids,
+                "url": [s.url for s in changed],
+                "canonical_url": [s.url for s in changed],
+                "title": [s.title for s in changed],
+                "fetched_at": [now] * len(changed),
+                "text": [s.text for s in changed],
+                "content_hash": [s.content_hash for s in changed],
+                "is_seed": [True] * len(changed),
+                "seed_name": [s.name for s in changed],
+            },
+        )
+        queries.insert_signatures(
+            conn, {i: s.signature for i, s in zip(ids, changed, strict=True) if s.signature}
+        )
+    return [s.name for s in changed]
+
+
+def store_run(
+    conn: duckdb.DuckDBPyConnection,
+    report: RunReport,
+    polls: list[FeedPoll],
+    pages: list[PageResult],
+) -> RunReport:
+    """Deduplicate and store the pages, update feed health, record the run: one transaction."""
+    now = report.finished_at
+    with transaction(conn):
+        already = queries.stored_urls(conn, [p.entry.url for p in pages])
+        pages = [p for p in pages if p.entry.url not in already]
+        finder = DuplicateFinder(conn, [p.article for p in pages if p.article is not None])
+        rows: dict[str, list[object]] = {name: [] for name in _ARTICLE_COLUMNS}
+        fingerprints: dict[int, Signature] = {}
+        retry_feeds: set[str] = set()
+        for page in pages:
+            entry = page.entry
+            if page.retry_later:
+                report.pages_failed += 1
+                retry_feeds.add(entry.feed_url)
+                report.errors.append(page.error or f"{entry.link}: failed")
+                continue
+            article_id = queries.article_id_for(entry.url)
+            article = page.article
+            verdict = None
+            if article is not None:
+                verdict = finder.find(article)
+                finder.remember(article_id, article, verdict)
+                fingerprints[article_id] = article.signature
+                if verdict:
+                    report.duplicates += 1
+                else:
+                    report.articles_new += 1
+                report.stored.append(
+                    StoredArticle(
+                        article_id,
+                        entry.url,
+                        article.title or entry.item.title,
+                        entry.feed_url,
+                        verdict.kind if verdict else None,
+                        verdict.original_id if verdict else None,
+                        verdict.similarity if verdict else None,
+                    )
+                )
+            else:
+                report.pages_rejected += 1
+                report.errors.append(page.error or f"{entry.link}: {page.outcome}")
+            _append_row(rows, article_id, page, verdict, report.run_id, now)
+        queries.insert_columns(conn, "articles", rows)
+        queries.insert_signatures(conn, fingerprints)
+
+        for poll in polls:
+            keep_state = poll.failed or poll.feed.url in retry_feeds
+            queries.record_feed_poll(
+                conn,
+                poll.feed.url,
+                polled_at=now,
+                status=poll.status,
+                title=poll.title,
+                error=poll.error,
+                state=None if keep_state else poll.state,
+            )
+        report.feeds_polled = len(polls)
+        report.feeds_failed = sum(p.failed for p in polls)
+        report.feeds_unchanged = sum(p.not_modified for p in polls)
+        report.errors[:0] = [p.error for p in polls if p.error]
+        report.originals = queries.describe_articles(
+            conn, sorted({s.duplicate_of for s in report.stored if s.duplicate_of is not None})
+        )
+        queries.record_run(conn, report.as_row())
+    return report
+
+
+_ARTICLE_COLUMNS = (
+    "article_id",
+    "url",
+    "canonical_url",
+    "feed_url",
+    "guid",
+    "title",
+    "author",
+    "site_name",
+    "language",
+    "published_at",
+    "fetched_at",
+    "status",
+    "text",
+    "content_hash",
+    "duplicate_of",
+    "duplicate_kind",
+    "similarity",
+    "run_id",
+)
+
+
+def _append_row(
+    rows: dict[str, list[object]],
+    article_id: int,
+    page: PageResult,
+    verdict: Verdict | None,
+    run_id: str,
+    now: datetime,
+) -> None:
+    entry, item, article = page.entry, page.entry.item, page.article
+    values: dict[str, object] = {
+        "article_id": article_id,
+        "url": entry.url,
+        "canonical_url": article.canonical_url if article else entry.url,
+        "feed_url": entry.feed_url,
+        "guid": item.guid,
+        "title": (article.title if article else None) or item.title,
+        "author": (article.author if article else None) or item.author,
+        "site_name": article.site_name if article else None,
+        "language": article.language if article else None,
+        "published_at": item.published_at or (article.published_at if article else None),
+        "fetched_at": now,
+        "status": page.outcome,
+        "text": article.text if article else None,
+        "content_hash": article.content_hash if article else None,
+        "duplicate_of": verdict.original_id if verdict else None,
+        "duplicate_kind": verdict.kind if verdict else None,
+        "similarity": verdict.similarity if verdict else None,
+        "run_id": run_id,
+    }
+    for name in _ARTICLE_COLUMNS:
+        rows[name].append(values[name])
