@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,11 @@ from storage import queries
 from storage.db import connect, migrate
 from storage.entries import new_entries
 from storage.writer import RunReport, store_run, store_seeds
+
+# Prefect ships these loggers to the run logs (logging.extra_loggers) but leaves
+# their level at the root's WARNING: the one-line-per-feed INFO records would be lost.
+for _name in ("extractors", "storage"):
+    logging.getLogger(_name).setLevel(logging.INFO)
 
 # Inputs are lists of records; hashing them for a cache key would cost more than the work.
 TASK_OPTIONS = {"cache_policy": NO_CACHE}

@@ -90,6 +90,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _run_poll(feeds_file: Path | None, db_path: Path | None) -> int:
+    from newsmon.feedlist import load_feeds
+
+    # Fail on a wrong setting or feeds file before Prefect starts, in one line.
+    load_feeds(Settings.from_env().replace(feeds_path=feeds_file).feeds_path)
+
     from flows.poll import poll_feeds
     from newsmon.report import text_summary
 

@@ -64,6 +64,14 @@ class SiteServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
+    def override(self, path: str, **spec: Any) -> None:
+        """Answer `path` with `status`, `headers` and/or `body` from now on ({} to restore)."""
+        with self._lock:
+            if spec:
+                self._overrides[path] = spec
+            else:
+                self._overrides.pop(path, None)
+
     def render(self, path: str) -> bytes | None:
         """The bytes served at `path`, templated; None when no folder has it."""
         relative = path.lstrip("/")
@@ -86,7 +94,7 @@ class SiteServer:
                 path = urlsplit(self.path).path
                 with site._lock:
                     site.requests[path] += 1
-                override = site._overrides.get(path, {})
+                    override = dict(site._overrides.get(path, {}))
                 body = site.render(path)
                 if "body" in override:
                     body = override["body"].encode("utf-8")

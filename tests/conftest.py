@@ -1,0 +1,80 @@
+"""Real parts only: a loopback HTTP server, DuckDB files in tmp_path, a real Prefect API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+from newsmon.samplesite import SAMPLES_DIR, SiteServer  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+RESOURCES = Path(__file__).resolve().parent / "resources"
+HARBOR = "/harbor-times/rss.xml"
+GULF = "/gulf-observer/atom.xml"
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[SiteServer]:
+    """The bundled sample site plus the tests' fault files, on 127.0.0.1."""
+    with SiteServer([SAMPLES_DIR / "site", RESOURCES / "site"]) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _local_fetching(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The test site is on loopback, which the fetcher refuses by default.
+    monkeypatch.setenv("NEWSMON_ALLOW_PRIVATE_HOSTS", "true")
+    monkeypatch.setenv("NEWSMON_TIMEOUT", "5")
+    monkeypatch.setenv("NEWSMON_SEEDS", str(ROOT / "seeds"))
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "newsmon.duckdb"
+
+
+@pytest.fixture
+def feeds_file(tmp_path: Path, site: SiteServer) -> Callable[..., Path]:
+    """feeds_file("/harbor-times/rss.xml", ...) writes a feeds file for those paths."""
+
+    def write(*paths: str) -> Path:
+        path = tmp_path / "feeds.toml"
+        path.write_text(
+            "".join(f'[[feeds]]\nurl = "{site.base_url}{p}"\nname = "{p}"\n\n' for p in paths),
+            encoding="utf-8",
+        )
+        return path
+
+    return write
+
+
+@pytest.fixture
+def poll(
+    prefect_api: None, db_path: Path, feeds_file: Callable[..., Path]
+) -> Callable[..., object]:
+    """poll(*feed_paths) runs the poll-feeds flow through Prefect into db_path."""
+    from flows.poll import poll_feeds
+
+    def run(*paths: str) -> object:
+        return poll_feeds(feeds_file=str(feeds_file(*paths)), db_path=str(db_path))
+
+    return run
+
+
+def query(db_path: Path, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(db_path), read_only=True) as conn:
+        return conn.execute(sql, params or []).fetchall()
