@@ -57,7 +57,6 @@ class FeedPoll:
     title: str | None = None
     not_modified: bool = False  # 304, or the same bytes as last time
     state: FeedState = FeedState()  # the state to keep once this poll's entries are stored
-    final_url: str | None = None  # set when every redirect was permanent (301/308)
     bozo: str | None = None
     error: str | None = None
 
@@ -90,9 +89,7 @@ class PageResult:
         return self.outcome == "failed"
 
 
-def poll_feeds(
-    feeds: list[Feed], states: dict[str, FeedState], settings: Settings
-) -> list[FeedPoll]:
+def poll_all(feeds: list[Feed], states: dict[str, FeedState], settings: Settings) -> list[FeedPoll]:
     """Conditional GET of every feed with one client; results in the order of `feeds`."""
 
     async def run() -> list[FeedPoll]:
@@ -106,7 +103,7 @@ def poll_feeds(
     return asyncio.run(run())
 
 
-def fetch_pages(entries: list[PendingEntry], settings: Settings) -> list[PageResult]:
+def fetch_all(entries: list[PendingEntry], settings: Settings) -> list[PageResult]:
     """Fetch every page with one client and extract each in the process pool as it arrives."""
     if not entries:
         return []
@@ -162,16 +159,15 @@ async def _poll_one(
     except FetchError as exc:
         log.warning("feed %s: %s", feed.name, exc)
         return FeedPoll(feed=feed, status=exc.status, state=previous, error=str(exc))
-    moved_to = fetched.url if fetched.moved_permanently else None
     if fetched.status == 304:
         log.info("feed %s: not modified (304)", feed.name)
-        return FeedPoll(feed, 304, not_modified=True, state=previous, final_url=moved_to)
+        return FeedPoll(feed, 304, not_modified=True, state=previous)
     body_hash = hashlib.sha256(fetched.body).hexdigest()
     state = FeedState(fetched.etag, fetched.last_modified, body_hash)
     if body_hash == previous.body_hash:
         # Some servers ignore conditional GET, or send a fresh ETag for the same bytes.
         log.info("feed %s: same content as last time", feed.name)
-        return FeedPoll(feed, fetched.status, not_modified=True, state=state, final_url=moved_to)
+        return FeedPoll(feed, fetched.status, not_modified=True, state=state)
     try:
         parsed = parse_feed(fetched.body, fetched.url, fetched.content_type)
     except FeedParseError as exc:
@@ -189,7 +185,6 @@ async def _poll_one(
         items=parsed.items,
         title=parsed.title,
         state=state,
-        final_url=moved_to,
         bozo=parsed.bozo,
     )
 

@@ -45,7 +45,7 @@ def prepare_database(settings: Settings, feeds: list[Feed]) -> dict[str, FeedSta
 
 @task(**TASK_OPTIONS)
 def poll(feeds: list[Feed], states: dict[str, FeedState], settings: Settings) -> list[FeedPoll]:
-    return collect.poll_feeds(feeds, states, settings)
+    return collect.poll_all(feeds, states, settings)
 
 
 @task(**TASK_OPTIONS)
@@ -56,7 +56,7 @@ def select_new_entries(polls: list[FeedPoll], settings: Settings) -> list[Pendin
 
 @task(**TASK_OPTIONS)
 def fetch_and_extract(entries: list[PendingEntry], settings: Settings) -> list[PageResult]:
-    return collect.fetch_pages(entries, settings)
+    return collect.fetch_all(entries, settings)
 
 
 @task(**TASK_OPTIONS)

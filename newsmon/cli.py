@@ -16,7 +16,7 @@ from typing import Any
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "newsmon,extractors,storage")
 
-from newsmon.errors import NewsmonError  # noqa: E402
+from newsmon.errors import ConfigError, NewsmonError  # noqa: E402
 from newsmon.settings import Settings  # noqa: E402
 
 DEMO_PORT = 8765
@@ -28,9 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.command(args))
-    except NewsmonError as exc:
+    except ConfigError as exc:
         print(f"newsmon: {exc}", file=sys.stderr)
         return 2
+    except NewsmonError as exc:
+        print(f"newsmon: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -103,7 +106,7 @@ def _run_poll(feeds_file: Path | None, db_path: Path | None) -> int:
             feeds_file=str(feeds_file) if feeds_file else None,
             db_path=str(db_path) if db_path else None,
         )
-    except NewsmonError:
+    except ConfigError:
         raise
     except Exception as exc:  # the flow itself failed: say so in one line, exit non-zero
         print(f"newsmon: the poll did not complete: {type(exc).__name__}: {exc}", file=sys.stderr)

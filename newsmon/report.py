@@ -16,7 +16,7 @@ def one_line_summary(report: RunReport) -> str:
         f"{report.feeds_polled} feeds polled ({report.feeds_failed} failed, "
         f"{report.feeds_unchanged} unchanged), {report.entries_seen} entries seen, "
         f"{report.articles_new} new articles, {report.duplicates} duplicates, "
-        f"{report.pages_rejected} pages without text, "
+        f"{report.pages_rejected} pages stored without text, "
         f"{report.pages_failed} pages left for the next run."
     )
 
