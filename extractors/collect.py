@@ -14,14 +14,16 @@ import multiprocessing
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import chain, zip_longest
 from typing import TypeVar
-
-import httpx
 
 from extractors.article import Article, extract_article
 from extractors.feeds import FeedItem, parse_feed
-from extractors.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetched, fetch, make_client
+from extractors.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetched, Fetcher
+from extractors.robots import RobotsTxt, agent_token, fetch_robots, origin_of
 from newsmon.errors import (
+    BlockedByRobotsError,
     BlockedURLError,
     FeedParseError,
     FetchError,
@@ -47,6 +49,15 @@ class FeedState:
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
+    current_url: str | None = None  # where a permanent redirect sent the feed
+    consecutive_failures: int = 0
+    next_poll_at: datetime | None = None  # backing off until then
+    disabled_reason: str | None = None
+
+    def is_due(self, now: datetime) -> bool:
+        return self.disabled_reason is None and (
+            self.next_poll_at is None or self.next_poll_at <= now
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +70,8 @@ class FeedPoll:
     state: FeedState = FeedState()  # the state to keep once this poll's entries are stored
     bozo: str | None = None
     error: str | None = None
+    retry_after: float | None = None  # the server asked for this many seconds of quiet
+    moved_to: str | None = None  # set when a 301/308 moved the feed
 
     @property
     def failed(self) -> bool:
@@ -78,7 +91,9 @@ class PendingEntry:
 @dataclass(frozen=True, slots=True)
 class PageResult:
     entry: PendingEntry
-    outcome: str  # 'ok', 'no_text', 'not_html', 'too_large', 'blocked', 'http_error', 'failed'
+    # 'ok', 'no_text', 'not_html', 'too_large', 'blocked', 'blocked_by_robots', 'http_error',
+    # or 'failed' (not stored: the next run tries again)
+    outcome: str
     article: Article | None = None
     status: int | None = None
     error: str | None = None
@@ -93,29 +108,58 @@ def poll_all(feeds: list[Feed], states: dict[str, FeedState], settings: Settings
     """Conditional GET of every feed with one client; results in the order of `feeds`."""
 
     async def run() -> list[FeedPoll]:
-        async with make_client(settings) as client:
+        async with Fetcher(settings) as fetcher:
             return await _bounded(
                 feeds,
-                lambda feed: _poll_one(client, feed, states.get(feed.url), settings),
-                settings.max_in_flight,
+                lambda feed: _poll_one(fetcher, feed, states.get(feed.url, FeedState())),
+                settings.max_in_flight * 4,
             )
 
     return asyncio.run(run())
 
 
-def fetch_all(entries: list[PendingEntry], settings: Settings) -> list[PageResult]:
-    """Fetch every page with one client and extract each in the process pool as it arrives."""
-    if not entries:
-        return []
-    executor = extraction_pool(settings.extract_workers)
+@dataclass(frozen=True, slots=True)
+class PageBatch:
+    pages: list[PageResult]
+    robots: list[RobotsTxt]  # rules fetched in this run, to keep for a day
 
-    async def run() -> list[PageResult]:
-        async with make_client(settings) as client:
-            return await _bounded(
-                entries,
-                lambda entry: _fetch_one(client, executor, entry, settings),
+
+def fetch_all(
+    entries: list[PendingEntry], robots: dict[str, RobotsTxt], settings: Settings
+) -> PageBatch:
+    """Fetch every page that robots.txt allows, extracting each in the process pool as it lands.
+
+    `robots` holds the stored rules by origin; stale or missing ones are fetched first.
+    """
+    if not entries:
+        return PageBatch([], [])
+    executor = extraction_pool(settings.extract_workers)
+    agent = agent_token(settings.user_agent)
+    now = datetime.now(UTC)
+
+    async def run() -> PageBatch:
+        async with Fetcher(settings) as fetcher:
+            stale = sorted(
+                {origin_of(e.link) for e in entries}
+                - {o for o, rules in robots.items() if rules.is_fresh(now)}
+            )
+            fetched = await _bounded(
+                stale,
+                lambda origin: fetch_robots(fetcher, origin, now, robots.get(origin)),
                 settings.max_in_flight,
             )
+            fresh = [rules for rules in fetched if rules is not None and rules.fetched_at == now]
+            rules = {**robots, **{r.origin: r for r in fresh}}
+            for origin, r in rules.items():
+                delay = r.crawl_delay(agent)
+                if delay:
+                    fetcher.slow_down(origin, delay)
+            pages = await _bounded(
+                _interleave_hosts(entries),
+                lambda entry: _fetch_one(fetcher, executor, entry, rules, agent, settings),
+                settings.max_in_flight * 4,
+            )
+            return PageBatch(pages, fresh)
 
     return asyncio.run(run())
 
@@ -142,42 +186,56 @@ async def _bounded(items: Iterable[T], work: Callable[[T], Awaitable[R]], limit:
     return list(await asyncio.gather(*(one(item) for item in items)))
 
 
-async def _poll_one(
-    client: httpx.AsyncClient, feed: Feed, previous: FeedState | None, settings: Settings
-) -> FeedPoll:
-    previous = previous or FeedState()
+def _interleave_hosts(entries: list[PendingEntry]) -> list[PendingEntry]:
+    """Round-robin over hosts, so one big site does not hold every slot while others wait."""
+    by_host: dict[str, list[PendingEntry]] = {}
+    for entry in entries:
+        by_host.setdefault(origin_of(entry.link), []).append(entry)
+    rounds = zip_longest(*by_host.values())
+    return [entry for entry in chain.from_iterable(rounds) if entry is not None]
+
+
+async def _poll_one(fetcher: Fetcher, feed: Feed, previous: FeedState) -> FeedPoll:
+    address = previous.current_url or feed.url
     try:
-        fetched = await fetch(
-            client,
-            feed.url,
-            settings=settings,
-            max_bytes=settings.max_feed_bytes,
+        fetched = await fetcher.get(
+            address,
+            max_bytes=fetcher.settings.max_feed_bytes,
             accept=FEED_ACCEPT,
             etag=previous.etag,
             last_modified=previous.last_modified,
         )
     except FetchError as exc:
         log.warning("feed %s: %s", feed.name, exc)
-        return FeedPoll(feed=feed, status=exc.status, state=previous, error=str(exc))
+        retry_after = exc.retry_after if isinstance(exc, TransientFetchError) else None
+        return FeedPoll(feed, exc.status, state=previous, error=str(exc), retry_after=retry_after)
+    moved_to = fetched.url if fetched.moved_permanently and fetched.url != address else None
+    if moved_to:
+        log.warning(
+            "feed %s: moved permanently to %s; polling it there from now on", feed.name, moved_to
+        )
     if fetched.status == 304:
         log.info("feed %s: not modified (304)", feed.name)
-        return FeedPoll(feed, 304, not_modified=True, state=previous)
+        return FeedPoll(feed, 304, not_modified=True, state=previous, moved_to=moved_to)
     body_hash = hashlib.sha256(fetched.body).hexdigest()
     state = FeedState(fetched.etag, fetched.last_modified, body_hash)
     if body_hash == previous.body_hash:
         # Some servers ignore conditional GET, or send a fresh ETag for the same bytes.
         log.info("feed %s: same content as last time", feed.name)
-        return FeedPoll(feed, fetched.status, not_modified=True, state=state)
+        return FeedPoll(feed, fetched.status, not_modified=True, state=state, moved_to=moved_to)
     try:
         parsed = parse_feed(fetched.body, fetched.url, fetched.content_type)
     except FeedParseError as exc:
         log.warning("feed %s: %s", feed.name, exc)
-        return FeedPoll(feed=feed, status=fetched.status, state=previous, error=str(exc))
+        return FeedPoll(feed, fetched.status, state=previous, error=str(exc), moved_to=moved_to)
+    flaws = [f"tolerated {parsed.bozo}"] if parsed.bozo else []
+    if parsed.skipped:
+        flaws.append(f"{parsed.skipped} without a link skipped")
     log.info(
         "feed %s: %d entries%s",
         feed.name,
         len(parsed.items),
-        f" (tolerated {parsed.bozo})" if parsed.bozo else "",
+        f" ({'; '.join(flaws)})" if flaws else "",
     )
     return FeedPoll(
         feed=feed,
@@ -186,19 +244,32 @@ async def _poll_one(
         title=parsed.title,
         state=state,
         bozo=parsed.bozo,
+        moved_to=moved_to,
     )
 
 
 async def _fetch_one(
-    client: httpx.AsyncClient, executor: Executor | None, entry: PendingEntry, settings: Settings
+    fetcher: Fetcher,
+    executor: Executor | None,
+    entry: PendingEntry,
+    robots: dict[str, RobotsTxt],
+    agent: str,
+    settings: Settings,
 ) -> PageResult:
     try:
-        fetched = await fetch(
-            client,
-            entry.link,
-            settings=settings,
-            max_bytes=settings.max_page_bytes,
-            accept=PAGE_ACCEPT,
+        rules = robots.get(origin_of(entry.link))
+        if rules is None:
+            raise TransientFetchError(
+                entry.link,
+                f"robots.txt of {origin_of(entry.link)} is unreachable; "
+                "the page waits for the next run",
+            )
+        if not rules.allows(entry.link, agent):
+            raise BlockedByRobotsError(
+                entry.link, f"{entry.link} is disallowed by robots.txt for {agent}"
+            )
+        fetched = await fetcher.get(
+            entry.link, max_bytes=settings.max_page_bytes, accept=PAGE_ACCEPT
         )
     except FetchError as exc:
         log.warning("page %s: %s", entry.link, exc)
@@ -237,6 +308,8 @@ def _outcome_of(exc: FetchError) -> str:
         return "failed"
     if isinstance(exc, ResponseTooLargeError):
         return "too_large"
+    if isinstance(exc, BlockedByRobotsError):
+        return "blocked_by_robots"
     if isinstance(exc, BlockedURLError):
         return "blocked"
     return "http_error"

@@ -14,15 +14,19 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from extractors import collect
-from extractors.collect import FeedPoll, FeedState, PageResult, PendingEntry
+from extractors.collect import FeedPoll, FeedState, PageBatch, PendingEntry
+from extractors.robots import RobotsTxt, origin_of
 from extractors.seeds import load_seeds
+from newsmon.errors import DatabaseLockedError
 from newsmon.feedlist import Feed, load_feeds
 from newsmon.report import markdown_summary, one_line_summary
 from newsmon.settings import Settings
-from storage import queries
-from storage.db import connect, migrate
+from storage import queries, spool
+from storage.db import connect, open_database
 from storage.entries import new_entries
-from storage.writer import RunReport, store_run, store_seeds
+from storage.snapshot import export, snapshot_dir
+from storage.spool import spool_dir
+from storage.writer import RunRecords, RunReport, store_run, store_seeds
 
 # Prefect ships these loggers to the run logs (logging.extra_loggers) but leaves
 # their level at the root's WARNING: the one-line-per-feed INFO records would be lost.
@@ -35,12 +39,22 @@ TASK_OPTIONS = {"cache_policy": NO_CACHE}
 
 @task(**TASK_OPTIONS)
 def prepare_database(settings: Settings, feeds: list[Feed]) -> dict[str, FeedState]:
-    """Migrate, load the seeds, register the feeds; returns each feed's conditional-GET state."""
-    with connect(settings.db_path) as conn:
-        migrate(conn)
-        store_seeds(conn, load_seeds(settings.seeds_path), datetime.now(UTC))
-        queries.sync_feeds(conn, [(feed.url, feed.name) for feed in feeds])
-        return queries.feed_states(conn)
+    """Migrate, load the seeds, store spooled runs, register the feeds; returns their states.
+
+    A database that stays locked is not fatal: the run polls every feed from scratch
+    and spools what it gathers.
+    """
+    logger = get_run_logger()
+    try:
+        with open_database(settings) as conn:
+            store_seeds(conn, load_seeds(settings.seeds_path), datetime.now(UTC))
+            for spooled in spool.ingest(conn, spool_dir(settings.db_path), settings.feed_backoff):
+                logger.info("stored the spooled run %s", spooled.run_id)
+            queries.sync_feeds(conn, [(feed.url, feed.name) for feed in feeds])
+            return queries.feed_states(conn)
+    except DatabaseLockedError as exc:
+        logger.warning("%s; polling every feed without its stored state", exc)
+        return {}
 
 
 @task(**TASK_OPTIONS)
@@ -49,29 +63,56 @@ def poll(feeds: list[Feed], states: dict[str, FeedState], settings: Settings) ->
 
 
 @task(**TASK_OPTIONS)
-def select_new_entries(polls: list[FeedPoll], settings: Settings) -> list[PendingEntry]:
-    with connect(settings.db_path) as conn:
-        return new_entries(conn, polls)
+def select_new_entries(
+    polls: list[FeedPoll], settings: Settings
+) -> tuple[list[PendingEntry], dict[str, RobotsTxt]]:
+    """The entries to fetch, and the robots.txt rules stored for their sites."""
+    try:
+        with connect(settings.db_path, read_only=True, wait=settings.lock_wait) as conn:
+            entries = new_entries(conn, polls)
+            return entries, queries.robots_rules(conn, sorted({origin_of(e.link) for e in entries}))
+    except DatabaseLockedError as exc:
+        get_run_logger().warning("%s; fetching every entry's page", exc)
+        return new_entries(None, polls), {}
 
 
 @task(**TASK_OPTIONS)
-def fetch_and_extract(entries: list[PendingEntry], settings: Settings) -> list[PageResult]:
-    return collect.fetch_all(entries, settings)
+def fetch_and_extract(
+    entries: list[PendingEntry], robots: dict[str, RobotsTxt], settings: Settings
+) -> PageBatch:
+    return collect.fetch_all(entries, robots, settings)
 
 
 @task(**TASK_OPTIONS)
-def store(
-    report: RunReport, polls: list[FeedPoll], pages: list[PageResult], settings: Settings
-) -> RunReport:
-    with connect(settings.db_path) as conn:
-        return store_run(conn, report, polls, pages)
+def store(records: RunRecords, settings: Settings) -> RunReport:
+    """Write the run in one transaction, or spool it when the database stays locked."""
+    try:
+        with open_database(settings) as conn:
+            report = store_run(conn, records, settings.feed_backoff)
+            if settings.snapshot:
+                stored = report.articles_new + report.duplicates + report.pages_rejected
+                export(conn, snapshot_dir(settings.db_path), articles_changed=stored > 0)
+            return report
+    except DatabaseLockedError as exc:
+        records.report.spooled = True
+        path = spool.write(records, spool_dir(settings.db_path))
+        message = f"{exc}; this run's records are spooled to {path} for the next run to store"
+        get_run_logger().warning(message)
+        records.report.errors.append(message)
+        return records.report
 
 
 @flow(name="poll-feeds", task_runner=ThreadPoolTaskRunner(max_workers=4))
 def poll_feeds(
-    feeds_file: str | None = None, db_path: str | None = None, seeds_dir: str | None = None
+    feeds_file: str | None = None,
+    db_path: str | None = None,
+    seeds_dir: str | None = None,
+    force: bool = False,
 ) -> RunReport:
-    """Poll every feed once and store what is new; defaults come from NEWSMON_* settings."""
+    """Poll every due feed once and store what is new; defaults come from NEWSMON_* settings.
+
+    `force` polls feeds that are backing off or disabled too.
+    """
     logger = get_run_logger()
     settings = Settings.from_env().replace(
         feeds_path=Path(feeds_file) if feeds_file else None,
@@ -82,18 +123,25 @@ def poll_feeds(
     feeds = load_feeds(settings.feeds_path)
 
     states = prepare_database(settings, feeds)
-    polls = poll(feeds, states, settings)
-    entries = select_new_entries(polls, settings)
-    pages = fetch_and_extract(entries, settings)
+    due = [f for f in feeds if force or states.get(f.url, FeedState()).is_due(started_at)]
+    for feed in feeds:
+        if feed not in due:
+            logger.info("feed %s: %s", feed.name, _why_skipped(states[feed.url]))
+    polls = poll(due, states, settings)
+    entries, robots = select_new_entries(polls, settings)
+    batch = fetch_and_extract(entries, robots, settings)
     report = store(
-        RunReport(
-            run_id=flow_run.get_id() or str(uuid.uuid4()),
-            started_at=started_at,
-            finished_at=datetime.now(UTC),
-            entries_seen=sum(len(p.items) for p in polls),
+        RunRecords(
+            RunReport(
+                run_id=flow_run.get_id() or str(uuid.uuid4()),
+                started_at=started_at,
+                finished_at=datetime.now(UTC),
+                entries_seen=sum(len(p.items) for p in polls),
+                feeds_skipped=len(feeds) - len(due),
+            ),
+            polls,
+            batch,
         ),
-        polls,
-        pages,
         settings,
     )
 
@@ -102,3 +150,10 @@ def poll_feeds(
         key="poll-summary", markdown=markdown_summary(report), description="What this poll stored"
     )
     return report
+
+
+def _why_skipped(state: FeedState) -> str:
+    if state.disabled_reason:
+        return f"disabled: {state.disabled_reason}"
+    until = f"{state.next_poll_at:%Y-%m-%d %H:%M:%S} UTC"
+    return f"backing off after {state.consecutive_failures} failures, until {until}"

@@ -7,8 +7,11 @@ NewsmonError
 │   ├── TransientFetchError     timeouts, connection errors, 429, 5xx: a later run retries
 │   └── PermanentFetchError     other 4xx, refused or oversized responses: recorded, not retried
 │       ├── BlockedURLError     not http(s), or resolves to a private address
+│       │   └── BlockedByRobotsError  the site's robots.txt disallows the page
 │       └── ResponseTooLargeError  the body passed the size limit
-└── FeedParseError              the body is not a feed at all
+├── FeedParseError              the body is not a feed at all
+└── DatabaseError               the DuckDB file could not be opened or migrated
+    └── DatabaseLockedError     another process holds it past NEWSMON_LOCK_WAIT
 """
 
 from __future__ import annotations
@@ -47,7 +50,19 @@ class FetchError(NewsmonError):
 
 
 class TransientFetchError(FetchError):
-    """Worth trying again later: the page or feed stays pending."""
+    """Worth trying again later: the page or feed stays pending.
+
+    `retry_after` is the wait in seconds the server asked for (Retry-After), if any.
+    """
+
+    def __init__(
+        self, url: str, message: str, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(url, message, status)
+        self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.url, str(self), self.status, self.retry_after))
 
 
 class PermanentFetchError(FetchError):
@@ -56,6 +71,10 @@ class PermanentFetchError(FetchError):
 
 class BlockedURLError(PermanentFetchError):
     """Refused before any request: wrong scheme or a private address."""
+
+
+class BlockedByRobotsError(BlockedURLError):
+    """The site's robots.txt disallows the page for our User-Agent."""
 
 
 class ResponseTooLargeError(PermanentFetchError):
@@ -69,3 +88,11 @@ class FeedParseError(NewsmonError):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.url, str(self)))
+
+
+class DatabaseError(NewsmonError):
+    """The DuckDB file could not be opened or migrated."""
+
+
+class DatabaseLockedError(DatabaseError):
+    """Another process holds the DuckDB file."""

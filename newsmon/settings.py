@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -13,6 +14,7 @@ from newsmon.errors import ConfigError
 
 ENV_PREFIX = "NEWSMON_"
 DEFAULT_USER_AGENT = f"newsmon/{__version__} (+https://github.com/newsmon/newsmon)"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _parse_bool(raw: str) -> bool:
@@ -38,6 +40,27 @@ def _parse_positive_float(raw: str) -> float:
     return value
 
 
+def _parse_seconds(raw: str) -> float:
+    value = float(raw)
+    if value < 0:
+        raise ValueError(f"expected a number of seconds >= 0, got {raw!r}")
+    return value
+
+
+def _parse_private_hosts(raw: str) -> bool | tuple[Network, ...]:
+    """true/false, or a comma-separated list of networks such as 127.0.0.1,10.0.0.0/8."""
+    try:
+        return _parse_bool(raw)
+    except ValueError:
+        pass
+    try:
+        return tuple(ipaddress.ip_network(part.strip()) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(
+            f"expected true, false or a comma-separated list of networks, got {raw!r}"
+        ) from None
+
+
 def _env(name: str, parse: Callable[[str], Any], doc: str) -> Any:
     """Declare a field read from NEWSMON_<name>; `doc` feeds `newsmon settings` and the README."""
     return field(metadata={"env": ENV_PREFIX + name, "parse": parse, "doc": doc})
@@ -48,14 +71,34 @@ class Settings:
     db_path: Path = _env("DB", Path, "DuckDB file the pipeline writes")
     feeds_path: Path = _env("FEEDS", Path, "feeds file (TOML, one [[feeds]] table per feed)")
     seeds_path: Path = _env("SEEDS", Path, "folder of seed articles: the baseline for 'new'")
-    allow_private_hosts: bool = _env(
+    allow_private_hosts: bool | tuple[Network, ...] = _env(
         "ALLOW_PRIVATE_HOSTS",
-        _parse_bool,
-        "fetch loopback and private addresses (only for the demo and tests)",
+        _parse_private_hosts,
+        "fetch loopback/private addresses: true, or only these networks (e.g. 10.1.0.0/16)",
     )
     user_agent: str = _env("USER_AGENT", str, "User-Agent sent with every request")
     timeout: float = _env("TIMEOUT", _parse_positive_float, "seconds allowed for one request")
     max_in_flight: int = _env("MAX_IN_FLIGHT", _parse_positive_int, "requests open at once")
+    per_host: int = _env("PER_HOST", _parse_positive_int, "requests open at once to one host")
+    host_delay: float = _env(
+        "HOST_DELAY", _parse_seconds, "seconds between two requests to one host (or Crawl-delay)"
+    )
+    retries: int = _env("RETRIES", _parse_positive_int, "retries of a timeout, 429 or 5xx")
+    retry_backoff: float = _env(
+        "RETRY_BACKOFF", _parse_seconds, "first retry wait in seconds, doubled each time, jittered"
+    )
+    retry_max_wait: float = _env(
+        "RETRY_MAX_WAIT", _parse_seconds, "longest Retry-After honoured; longer waits next run"
+    )
+    feed_backoff: float = _env(
+        "FEED_BACKOFF", _parse_seconds, "a failing feed's first pause in seconds, doubled to 1 day"
+    )
+    lock_wait: float = _env(
+        "LOCK_WAIT", _parse_seconds, "seconds to wait for a locked database before spooling"
+    )
+    snapshot: bool = _env(
+        "SNAPSHOT", _parse_bool, "export Parquet files for analysts after each run that stored"
+    )
     max_feed_bytes: int = _env("MAX_FEED_BYTES", _parse_positive_int, "largest feed body kept")
     max_page_bytes: int = _env("MAX_PAGE_BYTES", _parse_positive_int, "largest page body kept")
     extract_workers: int = _env(
@@ -74,6 +117,14 @@ class Settings:
             user_agent=DEFAULT_USER_AGENT,
             timeout=20.0,
             max_in_flight=10,  # one AsyncClient with 50+ in flight burns a core (measured)
+            per_host=2,
+            host_delay=1.0,
+            retries=3,
+            retry_backoff=1.0,
+            retry_max_wait=60.0,
+            feed_backoff=300.0,
+            lock_wait=30.0,
+            snapshot=True,
             max_feed_bytes=10 * 1024 * 1024,
             max_page_bytes=5 * 1024 * 1024,
             extract_workers=os.cpu_count() or 1,

@@ -7,6 +7,8 @@ open, so the pipeline opens its connection only for short units of work.
 from __future__ import annotations
 
 import logging
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -14,39 +16,60 @@ from pathlib import Path
 
 import duckdb
 
-from newsmon.errors import NewsmonError
+from newsmon.errors import DatabaseError, DatabaseLockedError
+from newsmon.settings import Settings
 
 log = logging.getLogger(__name__)
 SQL_ROOT = resources.files("storage")
 
 
-class DatabaseError(NewsmonError):
-    """The DuckDB file could not be opened or migrated."""
-
-
-class DatabaseLockedError(DatabaseError):
-    """Another process holds the DuckDB file."""
-
-
 @contextmanager
-def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An open connection to `path`, closed on exit; the folder is created if needed."""
+def connect(
+    path: Path, *, read_only: bool = False, wait: float = 0.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An open connection to `path`, closed on exit; the folder is created if needed.
+
+    While another process holds the file, retries with growing pauses for up to
+    `wait` seconds, then raises DatabaseLockedError.
+    """
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        conn = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise DatabaseLockedError(
-                f"{path} is locked by another process ({exc}). Close other writers, and open "
-                "the file for analysis with read_only=True or `duckdb -readonly`."
-            ) from None
-        raise DatabaseError(f"Could not open {path}: {exc}") from None
+    deadline = time.monotonic() + wait
+    pause = 0.05
+    while True:
+        try:
+            conn = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise DatabaseError(f"Could not open {path}: {exc}") from None
+            if time.monotonic() + pause > deadline:
+                raise DatabaseLockedError(
+                    f"{path} stayed locked by another process for {wait:g}s ({_holder(exc)}); "
+                    "even a read-only connection blocks the writer, so analysts should close "
+                    "theirs between queries or read the Parquet snapshot"
+                ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
     try:
         conn.execute("SET TimeZone = 'UTC'")
         yield conn
     finally:
         conn.close()
+
+
+@contextmanager
+def open_database(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The pipeline's write connection: waits out a lock for NEWSMON_LOCK_WAIT, then migrates."""
+    with connect(settings.db_path, wait=settings.lock_wait) as conn:
+        migrate(conn)
+        yield conn
+
+
+def _holder(exc: duckdb.IOException) -> str:
+    """'held by PID 1234' from DuckDB's lock message, which names the process."""
+    match = re.search(r"PID (\d+)", str(exc))
+    return f"held by PID {match.group(1)}" if match else "lock conflict"
 
 
 @contextmanager

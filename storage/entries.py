@@ -9,11 +9,14 @@ from extractors.normalize import canonical_url
 from storage import queries
 
 
-def new_entries(conn: duckdb.DuckDBPyConnection, polls: list[FeedPoll]) -> list[PendingEntry]:
+def new_entries(
+    conn: duckdb.DuckDBPyConnection | None, polls: list[FeedPoll]
+) -> list[PendingEntry]:
     """Entries whose canonical link and GUID are not stored yet, each link once.
 
     Feed order is kept, so the first feed in the feeds file that carries a story
-    is the one its article is attributed to.
+    is the one its article is attributed to. Without a connection (the database
+    is locked) every entry counts as new: the writer drops what is stored already.
     """
     candidates = [
         PendingEntry(
@@ -22,16 +25,19 @@ def new_entries(conn: duckdb.DuckDBPyConnection, polls: list[FeedPoll]) -> list[
         for poll in polls
         for item in poll.items
     ]
-    stored = queries.stored_urls(conn, [c.url for c in candidates])
-    guids_by_feed: dict[str, list[str]] = {}
-    for c in candidates:
-        if c.item.guid:
-            guids_by_feed.setdefault(c.feed_url, []).append(c.item.guid)
-    stored_guids = {
-        (feed_url, guid)
-        for feed_url, guids in guids_by_feed.items()
-        for guid in queries.stored_guids(conn, feed_url, guids)
-    }
+    stored: set[str] = set()
+    stored_guids: set[tuple[str, str]] = set()
+    if conn is not None:
+        stored = queries.stored_urls(conn, [c.url for c in candidates])
+        guids_by_feed: dict[str, list[str]] = {}
+        for c in candidates:
+            if c.item.guid:
+                guids_by_feed.setdefault(c.feed_url, []).append(c.item.guid)
+        stored_guids = {
+            (feed_url, guid)
+            for feed_url, guids in guids_by_feed.items()
+            for guid in queries.stored_guids(conn, feed_url, guids)
+        }
     pending: list[PendingEntry] = []
     seen: set[str] = set()
     for c in candidates:

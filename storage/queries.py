@@ -11,6 +11,7 @@ import duckdb
 
 from extractors.collect import FeedState
 from extractors.dedup import Signature
+from extractors.robots import RobotsTxt
 
 Conn = duckdb.DuckDBPyConnection
 
@@ -44,15 +45,28 @@ def sync_feeds(conn: Conn, feeds: Iterable[tuple[str, str]]) -> None:
     """Add the feeds file's (url, name) pairs and refresh their names."""
     for url, name in feeds:
         conn.execute(
-            "INSERT INTO feeds (url, name) VALUES (?, ?) "
+            "INSERT INTO feeds (url, name, current_url) VALUES ($1, $2, $1) "
             "ON CONFLICT (url) DO UPDATE SET name = excluded.name",
             [url, name],
         )
 
 
 def feed_states(conn: Conn) -> dict[str, FeedState]:
-    rows = conn.execute("SELECT url, etag, last_modified, body_hash FROM feeds").fetchall()
-    return {url: FeedState(etag, modified, body_hash) for url, etag, modified, body_hash in rows}
+    rows = conn.execute(
+        "SELECT url, etag, last_modified, body_hash, current_url, consecutive_failures, "
+        "next_poll_at, disabled_reason FROM feeds"
+    ).fetchall()
+    return {url: FeedState(*state) for url, *state in rows}
+
+
+def enable_feed(conn: Conn, url: str) -> bool:
+    """Clear a feed's backoff and disabled state; False when no such feed is stored."""
+    row = conn.execute(
+        "UPDATE feeds SET disabled_at = NULL, disabled_reason = NULL, next_poll_at = NULL "
+        "WHERE url = $1 OR current_url = $1 RETURNING url",
+        [url],
+    ).fetchone()
+    return row is not None
 
 
 def record_feed_poll(
@@ -64,6 +78,9 @@ def record_feed_poll(
     title: str | None,
     error: str | None,
     state: FeedState | None,
+    next_poll_at: datetime | None,
+    moved_to: str | None,
+    disabled_reason: str | None,
 ) -> None:
     """Health after one poll; `state` is None when the conditional-GET state must not move."""
     conn.execute(
@@ -75,6 +92,11 @@ def record_feed_poll(
             last_error = $error,
             consecutive_failures =
                 CASE WHEN $error IS NULL THEN 0 ELSE consecutive_failures + 1 END,
+            last_success_at = CASE WHEN $error IS NULL THEN $polled_at ELSE last_success_at END,
+            next_poll_at = $next_poll_at,
+            current_url = coalesce($moved_to, current_url),
+            disabled_at = CASE WHEN $disabled_reason IS NULL THEN disabled_at ELSE $polled_at END,
+            disabled_reason = coalesce($disabled_reason, disabled_reason),
             etag = CASE WHEN $keep THEN etag ELSE $etag END,
             last_modified = CASE WHEN $keep THEN last_modified ELSE $last_modified END,
             body_hash = CASE WHEN $keep THEN body_hash ELSE $body_hash END
@@ -86,6 +108,9 @@ def record_feed_poll(
             "status": status,
             "title": title,
             "error": error,
+            "next_poll_at": next_poll_at,
+            "moved_to": moved_to,
+            "disabled_reason": disabled_reason,
             "keep": state is None,
             "etag": state.etag if state else None,
             "last_modified": state.last_modified if state else None,
@@ -195,6 +220,29 @@ def insert_signatures(conn: Conn, fingerprints: dict[int, Signature]) -> None:
         "lsh_buckets",
         {"bucket": [b for b, _ in buckets], "article_id": [i for _, i in buckets]},
     )
+
+
+def robots_rules(conn: Conn, origins: list[str]) -> dict[str, RobotsTxt]:
+    if not origins:
+        return {}
+    rows = conn.execute(
+        "SELECT origin, fetched_at, status, body FROM robots_txt WHERE origin = ANY($1)",
+        [origins],
+    ).fetchall()
+    return {row[0]: RobotsTxt(*row) for row in rows}
+
+
+def save_robots_rules(conn: Conn, rules: list[RobotsTxt]) -> None:
+    for r in rules:
+        conn.execute(
+            "INSERT OR REPLACE INTO robots_txt (origin, fetched_at, status, body) "
+            "VALUES (?, ?, ?, ?)",
+            [r.origin, r.fetched_at, r.status, r.body],
+        )
+
+
+def run_recorded(conn: Conn, run_id: str) -> bool:
+    return conn.execute("SELECT count(*) FROM poll_runs WHERE id = ?", [run_id]).fetchone()[0] > 0
 
 
 def record_run(conn: Conn, row: dict[str, Any]) -> None:

@@ -8,18 +8,19 @@ nothing half-stored: the next run fetches what is missing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 
 from extractors.article import Article
-from extractors.collect import FeedPoll, PageResult
+from extractors.collect import FeedPoll, PageBatch, PageResult
 from extractors.dedup import Signature, compare
 from extractors.seeds import Seed
 from storage import queries
 from storage.db import transaction
 
 URL, EXACT, NEAR = "url", "exact", "near"
+MAX_FEED_BACKOFF = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class RunReport:
     feeds_polled: int = 0
     feeds_failed: int = 0
     feeds_unchanged: int = 0
+    feeds_skipped: int = 0  # backing off or disabled
     entries_seen: int = 0
     articles_new: int = 0
     duplicates: int = 0
@@ -58,6 +60,7 @@ class RunReport:
     stored: list[StoredArticle] = field(default_factory=list)
     originals: dict[int, str] = field(default_factory=dict)  # id -> seed name or URL, for display
     errors: list[str] = field(default_factory=list)
+    spooled: bool = False  # stored from the spool by a later run
 
     def as_row(self) -> dict[str, object]:
         return {
@@ -71,7 +74,18 @@ class RunReport:
             "duplicates": self.duplicates,
             "pages_rejected": self.pages_rejected,
             "pages_failed": self.pages_failed,
+            "feeds_skipped": self.feeds_skipped,
+            "spooled": self.spooled,
         }
+
+
+@dataclass(slots=True)
+class RunRecords:
+    """Everything one poll gathered: what store_run writes, and what the spool keeps."""
+
+    report: RunReport
+    polls: list[FeedPoll]
+    batch: PageBatch
 
 
 class DuplicateFinder:
@@ -150,15 +164,20 @@ def store_seeds(conn: duckdb.DuckDBPyConnection, seeds: list[Seed], now: datetim
 
 
 def store_run(
-    conn: duckdb.DuckDBPyConnection,
-    report: RunReport,
-    polls: list[FeedPoll],
-    pages: list[PageResult],
+    conn: duckdb.DuckDBPyConnection, records: RunRecords, feed_backoff: float
 ) -> RunReport:
-    """Deduplicate and store the pages, update feed health, record the run: one transaction."""
+    """Deduplicate and store the pages, update feed health, record the run: one transaction.
+
+    Storing the same records twice (a spool file ingested again after a crash)
+    changes nothing the second time.
+    """
+    report, polls = records.report, records.polls
     now = report.finished_at
     with transaction(conn):
-        already = queries.stored_urls(conn, [p.entry.url for p in pages])
+        if queries.run_recorded(conn, report.run_id):
+            return report
+        already = queries.stored_urls(conn, [p.entry.url for p in records.batch.pages])
+        pages = [p for p in records.batch.pages if p.entry.url not in already]
         pages = [p for p in pages if p.entry.url not in already]
         finder = DuplicateFinder(conn, [p.article for p in pages if p.article is not None])
         rows: dict[str, list[object]] = {name: [] for name in _ARTICLE_COLUMNS}
@@ -200,6 +219,7 @@ def store_run(
         queries.insert_columns(conn, "articles", rows)
         queries.insert_signatures(conn, fingerprints)
 
+        queries.save_robots_rules(conn, records.batch.robots)
         for poll in polls:
             keep_state = poll.failed or poll.feed.url in retry_feeds
             queries.record_feed_poll(
@@ -210,6 +230,9 @@ def store_run(
                 title=poll.title,
                 error=poll.error,
                 state=None if keep_state else poll.state,
+                next_poll_at=_backoff_until(poll, now, feed_backoff),
+                moved_to=poll.moved_to,
+                disabled_reason=_disabled_reason(poll, now),
             )
         report.feeds_polled = len(polls)
         report.feeds_failed = sum(p.failed for p in polls)
@@ -220,6 +243,25 @@ def store_run(
         )
         queries.record_run(conn, report.as_row())
     return report
+
+
+def _backoff_until(poll: FeedPoll, now: datetime, base: float) -> datetime | None:
+    """None for a healthy feed (polled every run); else base * 2^(failures - 1), up to a day."""
+    if not poll.failed:
+        return None
+    pause = timedelta(seconds=base * 2**poll.state.consecutive_failures)
+    if poll.retry_after:
+        pause = max(pause, timedelta(seconds=poll.retry_after))
+    return now + min(pause, MAX_FEED_BACKOFF)
+
+
+def _disabled_reason(poll: FeedPoll, now: datetime) -> str | None:
+    if poll.status != 410:
+        return None
+    return (
+        f"HTTP 410 Gone on {now:%Y-%m-%d}: the publisher removed this feed; delete it from the "
+        f"feeds file, or run `newsmon enable {poll.feed.url}` if it comes back"
+    )
 
 
 _ARTICLE_COLUMNS = (

@@ -26,6 +26,21 @@ def site() -> Iterator[SiteServer]:
         yield server
 
 
+@pytest.fixture
+def fault(site: SiteServer) -> Iterator[Callable[..., str]]:
+    """fault("/x", status=500, ...) makes /x misbehave for this test; returns its URL."""
+    paths: list[str] = []
+
+    def add(path: str, **spec: object) -> str:
+        site.override(path, **spec)
+        paths.append(path)
+        return site.base_url + path
+
+    yield add
+    for path in paths:
+        site.override(path)
+
+
 @pytest.fixture(scope="session")
 def prefect_api() -> Iterator[None]:
     from prefect.testing.utilities import prefect_test_harness
@@ -39,6 +54,11 @@ def _local_fetching(monkeypatch: pytest.MonkeyPatch) -> None:
     # The test site is on loopback, which the fetcher refuses by default.
     monkeypatch.setenv("NEWSMON_ALLOW_PRIVATE_HOSTS", "true")
     monkeypatch.setenv("NEWSMON_TIMEOUT", "5")
+    # Politeness and patience at test speed: the behaviour is the same, the waits are short.
+    monkeypatch.setenv("NEWSMON_HOST_DELAY", "0")
+    monkeypatch.setenv("NEWSMON_RETRY_BACKOFF", "0.05")
+    monkeypatch.setenv("NEWSMON_RETRY_MAX_WAIT", "2")
+    monkeypatch.setenv("NEWSMON_LOCK_WAIT", "1")
     monkeypatch.setenv("NEWSMON_SEEDS", str(ROOT / "seeds"))
 
 
@@ -66,11 +86,11 @@ def feeds_file(tmp_path: Path, site: SiteServer) -> Callable[..., Path]:
 def poll(
     prefect_api: None, db_path: Path, feeds_file: Callable[..., Path]
 ) -> Callable[..., object]:
-    """poll(*feed_paths) runs the poll-feeds flow through Prefect into db_path."""
+    """poll(*feed_paths, force=False) runs the poll-feeds flow through Prefect into db_path."""
     from flows.poll import poll_feeds
 
-    def run(*paths: str) -> object:
-        return poll_feeds(feeds_file=str(feeds_file(*paths)), db_path=str(db_path))
+    def run(*paths: str, force: bool = False) -> object:
+        return poll_feeds(feeds_file=str(feeds_file(*paths)), db_path=str(db_path), force=force)
 
     return run
 

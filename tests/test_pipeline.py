@@ -135,7 +135,9 @@ def test_broken_feeds_are_recorded_and_the_rest_goes_on(poll, db_path: Path, sit
     assert report.feeds_failed == 2 and report.articles_new == 2
     assert len(report.errors) == 2
 
-    poll("/faults/error.xml", "/faults/garbage.xml", HARBOR)
+    # Failing feeds back off; forced, they are polled again and count a second failure.
+    assert poll("/faults/error.xml", "/faults/garbage.xml", HARBOR).feeds_skipped == 2
+    poll("/faults/error.xml", "/faults/garbage.xml", HARBOR, force=True)
     failing = query(db_path, "SELECT consecutive_failures FROM feeds WHERE last_error IS NOT NULL")
     assert sorted(failing) == [(2,), (2,)]
 

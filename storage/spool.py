@@ -1,0 +1,62 @@
+"""A run's records kept on local disk while the database stays locked; the next run stores them.
+
+Files are written whole (temporary name, fsync, rename) and removed only after
+their transaction commits; storing a file twice changes nothing, so a crash at
+any point loses nothing and stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from pathlib import Path
+
+import duckdb
+
+from newsmon.errors import DatabaseError
+from storage.writer import RunRecords, RunReport, store_run
+
+log = logging.getLogger(__name__)
+FORMAT = 1  # bump when RunRecords changes shape
+
+
+def spool_dir(db_path: Path) -> Path:
+    """data/newsmon.duckdb -> data/newsmon.duckdb.spool/"""
+    return db_path.with_name(db_path.name + ".spool")
+
+
+def write(records: RunRecords, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{records.report.run_id}.pickle"
+    partial = path.with_suffix(".partial")
+    with partial.open("wb") as file:
+        pickle.dump((FORMAT, records), file, protocol=pickle.HIGHEST_PROTOCOL)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(partial, path)
+    return path
+
+
+def pending(folder: Path) -> list[Path]:
+    """Spooled runs, oldest first."""
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+
+
+def ingest(conn: duckdb.DuckDBPyConnection, folder: Path, feed_backoff: float) -> list[RunReport]:
+    """Store every spooled run, oldest first, each in its own transaction."""
+    stored: list[RunReport] = []
+    for path in pending(folder):
+        with path.open("rb") as file:
+            version, records = pickle.load(file)
+        if version != FORMAT:
+            raise DatabaseError(
+                f"{path} was spooled by another version of newsmon (format {version}, this one "
+                f"reads {FORMAT}); run that version once to store it, or move the file away"
+            )
+        stored.append(store_run(conn, records, feed_backoff))
+        path.unlink()
+        log.info("stored spooled run %s from %s", records.report.run_id, path)
+    return stored
