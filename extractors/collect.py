@@ -39,6 +39,8 @@ R = TypeVar("R")
 
 # Content types worth handing to trafilatura; anything else is recorded as 'not_html'.
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml")
+# A Crawl-delay of an hour would stall the run; pages beyond the run's patience wait anyway.
+MAX_CRAWL_DELAY = 30.0
 SNIFF_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<article", b"<p>")
 
 
@@ -153,7 +155,7 @@ def fetch_all(
             for origin, r in rules.items():
                 delay = r.crawl_delay(agent)
                 if delay:
-                    fetcher.slow_down(origin, delay)
+                    fetcher.slow_down(origin, min(delay, MAX_CRAWL_DELAY))
             pages = await _bounded(
                 _interleave_hosts(entries),
                 lambda entry: _fetch_one(fetcher, executor, entry, rules, agent, settings),
@@ -206,9 +208,10 @@ async def _poll_one(fetcher: Fetcher, feed: Feed, previous: FeedState) -> FeedPo
             last_modified=previous.last_modified,
         )
     except FetchError as exc:
-        log.warning("feed %s: %s", feed.name, exc)
+        error = f"{exc}{_feed_hint(exc)}"
+        log.warning("feed %s: %s", feed.name, error)
         retry_after = exc.retry_after if isinstance(exc, TransientFetchError) else None
-        return FeedPoll(feed, exc.status, state=previous, error=str(exc), retry_after=retry_after)
+        return FeedPoll(feed, exc.status, state=previous, error=error, retry_after=retry_after)
     moved_to = fetched.url if fetched.moved_permanently and fetched.url != address else None
     if moved_to:
         log.warning(
@@ -301,6 +304,15 @@ async def _fetch_one(
             entry, "no_text", status=fetched.status, error=f"{entry.link}: no article text found"
         )
     return PageResult(entry, "ok", article=article, status=fetched.status)
+
+
+def _feed_hint(exc: FetchError) -> str:
+    """What an operator can do about a feed that failed this way, if anything."""
+    if isinstance(exc, ResponseTooLargeError):
+        return "; raise NEWSMON_MAX_FEED_BYTES if the feed is really that large"
+    if isinstance(exc, TransientFetchError | BlockedURLError) or exc.status == 410:
+        return ""  # their messages say it already, or the feed gets disabled with a reason
+    return "; check the feed's URL in the feeds file"
 
 
 def _outcome_of(exc: FetchError) -> str:

@@ -96,7 +96,7 @@ def _entry_link(entry: Any, feed_url: str) -> str | None:
 def _entry_time(entry: Any) -> datetime | None:
     # feedparser normalises every date format it knows to a UTC struct_time.
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        value = dict.get(entry, key)  # not entry.get: that maps keys and warns about it
         if value:
             return to_utc(datetime.fromtimestamp(calendar.timegm(value), UTC))
     return None

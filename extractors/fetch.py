@@ -205,13 +205,9 @@ class Fetcher:
                     moved_permanently=False,
                 )
         except (TimeoutError, httpx.TimeoutException):
-            raise TransientFetchError(
-                url, f"{url} timed out after {timeout:g}s"
-            ) from None
+            raise TransientFetchError(url, f"{url} timed out after {timeout:g}s") from None
         except httpx.HTTPError as exc:
-            raise TransientFetchError(
-                url, f"{url} failed: {type(exc).__name__}: {exc}"
-            ) from None
+            raise TransientFetchError(url, f"{url} failed: {type(exc).__name__}: {exc}") from None
 
     @asynccontextmanager
     async def _turn(self, url: str) -> AsyncIterator[None]:
@@ -278,9 +274,7 @@ async def check_url(url: str, allow_private: bool | tuple[Network, ...]) -> None
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443)
         except OSError as exc:
-            raise TransientFetchError(
-                url, f"Could not resolve {host} ({exc})"
-            ) from None
+            raise TransientFetchError(url, f"Could not resolve {host} ({exc})") from None
         addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
     allowed = allow_private or ()
     for address in addresses:

@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         "--feeds", type=Path, help="feeds file (default: NEWSMON_FEEDS or feeds.toml)"
     )
     poll.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
+    poll.add_argument(
+        "--force", action="store_true", help="poll feeds that are backing off or disabled too"
+    )
     poll.set_defaults(command=cmd_poll)
 
     demo = sub.add_parser(
@@ -65,13 +68,20 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print JSON instead of tables")
     status.set_defaults(command=cmd_status)
 
+    enable = sub.add_parser(
+        "enable", help="poll a disabled or backing-off feed again from the next run"
+    )
+    enable.add_argument("url", help="the feed's URL, as in the feeds file or where it moved")
+    enable.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
+    enable.set_defaults(command=cmd_enable)
+
     settings = sub.add_parser("settings", help="every NEWSMON_* setting and its current value")
     settings.set_defaults(command=cmd_settings)
     return parser
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
-    return _run_poll(feeds_file=args.feeds, db_path=args.db)
+    return _run_poll(feeds_file=args.feeds, db_path=args.db, force=args.force)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -82,8 +92,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"newsmon: port {args.port} is busy ({exc}); pass --port N", file=sys.stderr)
         return 2
-    # The sample site is on the loopback interface, which polls refuse by default.
+    # The sample site is on the loopback interface, which polls refuse by default,
+    # and it is our own: no need to space requests to it.
     os.environ["NEWSMON_ALLOW_PRIVATE_HOSTS"] = "true"
+    os.environ.setdefault("NEWSMON_HOST_DELAY", "0")
     with site:
         feeds_file = args.db.parent / "demo-feeds.toml"
         feeds_file.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +104,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return _run_poll(feeds_file=feeds_file, db_path=args.db)
 
 
-def _run_poll(feeds_file: Path | None, db_path: Path | None) -> int:
+def _run_poll(feeds_file: Path | None, db_path: Path | None, force: bool = False) -> int:
     from newsmon.feedlist import load_feeds
 
     # Fail on a wrong setting or feeds file before Prefect starts, in one line.
@@ -105,6 +117,7 @@ def _run_poll(feeds_file: Path | None, db_path: Path | None) -> int:
         report = poll_feeds(
             feeds_file=str(feeds_file) if feeds_file else None,
             db_path=str(db_path) if db_path else None,
+            force=force,
         )
     except ConfigError:
         raise
@@ -117,14 +130,13 @@ def _run_poll(feeds_file: Path | None, db_path: Path | None) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from storage import queries
-    from storage.db import connect, migrate, schema_version
+    from storage.db import open_database, schema_version
 
     settings = Settings.from_env().replace(db_path=args.db)
     if not settings.db_path.exists():
         print(f"newsmon: no database at {settings.db_path} yet; run `newsmon poll` first")
         return 1
-    with connect(settings.db_path) as conn:
-        migrate(conn)
+    with open_database(settings) as conn:
         data = {
             "database": str(settings.db_path),
             "schema_version": schema_version(conn),
@@ -136,6 +148,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps(data, default=_json_default, indent=2, ensure_ascii=False))
         return 0
     print(f"{data['database']} (schema {data['schema_version']})\n")
+    for row in data["feeds"]:
+        moved = f"moved to {row['current_url']}" if row["current_url"] != row["url"] else None
+        row["note"] = row["disabled_reason"] or row["last_error"] or moved
+        row["failures"] = row["consecutive_failures"]
     print(
         _table(
             data["feeds"],
@@ -143,11 +159,12 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "health",
                 "name",
                 "last_status",
-                "last_polled_at",
-                "consecutive_failures",
+                "last_success_at",
+                "next_poll_at",
+                "failures",
                 "articles",
                 "duplicates",
-                "last_error",
+                "note",
             ],
         )
     )
@@ -159,16 +176,32 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "started_at",
                 "feeds_polled",
                 "feeds_failed",
+                "feeds_skipped",
                 "entries_seen",
                 "articles_new",
                 "duplicates",
                 "pages_rejected",
                 "pages_failed",
+                "spooled",
             ],
         )
     )
     print()
     print("  ".join(f"{key}={value}" for key, value in data["articles"].items()))
+    return 0
+
+
+def cmd_enable(args: argparse.Namespace) -> int:
+    from storage import queries
+    from storage.db import open_database
+
+    settings = Settings.from_env().replace(db_path=args.db)
+    with open_database(settings) as conn:
+        found = queries.enable_feed(conn, args.url)
+    if not found:
+        print(f"newsmon: no feed {args.url} in {settings.db_path}; see `newsmon status`")
+        return 1
+    print(f"{args.url} will be polled on the next run")
     return 0
 
 

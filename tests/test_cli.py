@@ -49,10 +49,10 @@ def test_poll_as_a_subprocess(tmp_path: Path, site: SiteServer) -> None:
     assert data["articles"]["originals"] == 2 and data["articles"]["near_duplicates"] == 1
     assert {feed["name"]: feed["health"] for feed in data["feeds"]} == {
         "Harbor": "ok",
-        "Broken": "failing",
+        "Broken": "backing off",
     }
     table = run("status", "--db", str(db))
-    assert "failing  Broken" in table.stdout and "HTTP 500" in table.stdout
+    assert "backing off  Broken" in table.stdout and "HTTP 500" in table.stdout
 
 
 def test_bad_feeds_file_fails_fast_in_one_line(tmp_path: Path) -> None:

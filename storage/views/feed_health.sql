@@ -1,21 +1,44 @@
 -- One row per feed, worst first: what an operator reads at a glance.
+-- health: 'disabled' (410 Gone; `newsmon enable URL`), 'failing' (due again now),
+-- 'backing off' (failing, paused until next_poll_at), 'moved' (healthy at the address a
+-- 301/308 gave: update the feeds file), 'ok', or 'never polled'.
 CREATE OR REPLACE VIEW feed_health AS
+WITH per_feed AS (
+    SELECT
+        feed_url,
+        count(*) FILTER (WHERE status = 'ok') AS articles,
+        count(*) FILTER (WHERE duplicate_of IS NOT NULL) AS duplicates,
+        max(fetched_at) AS last_article_at
+    FROM articles
+    WHERE feed_url IS NOT NULL
+    GROUP BY feed_url
+)
 SELECT
     f.name,
     f.url,
     CASE
+        WHEN f.disabled_at IS NOT NULL THEN 'disabled'
         WHEN f.last_polled_at IS NULL THEN 'never polled'
-        WHEN f.consecutive_failures = 0 THEN 'ok'
-        ELSE 'failing'
+        WHEN f.consecutive_failures > 0 AND f.next_poll_at > now() THEN 'backing off'
+        WHEN f.consecutive_failures > 0 THEN 'failing'
+        WHEN f.current_url <> f.url THEN 'moved'
+        ELSE 'ok'
     END AS health,
+    f.current_url,
     f.last_status,
     f.last_polled_at,
+    f.last_success_at,
+    f.next_poll_at,
     f.consecutive_failures,
     f.last_error,
-    count(a.article_id) FILTER (WHERE a.status = 'ok') AS articles,
-    count(a.article_id) FILTER (WHERE a.duplicate_of IS NOT NULL) AS duplicates,
-    max(a.fetched_at) AS last_article_at
+    f.disabled_reason,
+    coalesce(a.articles, 0) AS articles,
+    coalesce(a.duplicates, 0) AS duplicates,
+    a.last_article_at
 FROM feeds AS f
-LEFT JOIN articles AS a ON a.feed_url = f.url
-GROUP BY ALL
-ORDER BY f.consecutive_failures DESC, f.name;
+LEFT JOIN per_feed AS a ON a.feed_url = f.url
+ORDER BY
+    CASE health WHEN 'disabled' THEN 0 WHEN 'failing' THEN 1 WHEN 'backing off' THEN 2
+                WHEN 'moved' THEN 3 WHEN 'never polled' THEN 4 ELSE 5 END,
+    f.consecutive_failures DESC,
+    f.name;

@@ -1,0 +1,189 @@
+"""The database under stress: an old schema, a lock held by another process, kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import GULF, HARBOR, ROOT, query
+from newsmon.report import one_line_summary
+from newsmon.samplesite import SiteServer
+from storage.db import SQL_ROOT, connect, migrate, run_checks, schema_version
+from storage.spool import spool_dir
+
+FEEDS = (HARBOR, GULF)
+PAGES = [
+    "/harbor-times/2025/01/aid-convoys-expand.html",
+    "/harbor-times/2025/01/cairo-center.html",
+    "/harbor-times/2025/01/rafah-aid-ar.html",
+]
+HOLD = (
+    "import duckdb, sys; conn = duckdb.connect(sys.argv[1]); "
+    "print('locked', flush=True); sys.stdin.read()"
+)
+
+
+@contextmanager
+def held(db_path: Path, release_after: float | None = None) -> Iterator[None]:
+    """Another process keeps `db_path` open for writing, as an analyst's DuckDB CLI would."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(db_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdin is not None
+    assert holder.stdout.readline().strip() == "locked"
+    timer = threading.Timer(release_after or 0, holder.stdin.close)
+    if release_after is not None:
+        timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        if not holder.stdin.closed:
+            holder.stdin.close()
+        holder.wait(timeout=30)
+
+
+def contents(db_path: Path) -> set[tuple[object, ...]]:
+    """What a run leaves behind, without the columns that differ between runs (times, run ids)."""
+    rows = query(
+        db_path,
+        "SELECT a.url, a.status, a.content_hash, a.duplicate_kind, o.url, o.seed_name "
+        "FROM articles a LEFT JOIN articles o ON o.article_id = a.duplicate_of",
+    )
+    return set(rows)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, site: SiteServer, prefect_api: None) -> set[tuple[object, ...]]:
+    """The database an uninterrupted, unlocked poll of FEEDS leaves."""
+    from flows.poll import poll_feeds
+
+    folder = tmp_path_factory.mktemp("reference")
+    feeds = folder / "feeds.toml"
+    feeds.write_text("".join(f'[[feeds]]\nurl = "{site.base_url}{p}"\n' for p in FEEDS))
+    os.environ.update(NEWSMON_ALLOW_PRIVATE_HOSTS="true", NEWSMON_SEEDS=str(ROOT / "seeds"))
+    poll_feeds(feeds_file=str(feeds), db_path=str(folder / "reference.duckdb"))
+    return contents(folder / "reference.duckdb")
+
+
+def test_migration_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None:
+    db_path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(db_path)) as conn:
+        conn.execute(SQL_ROOT.joinpath("schema/001_init.sql").read_text(encoding="utf-8"))
+        conn.execute(
+            "CREATE TABLE schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ "
+            "NOT NULL DEFAULT now()); INSERT INTO schema_migrations (name) VALUES ('001_init.sql');"
+            "INSERT INTO feeds (url, name, last_polled_at) VALUES ('https://a.example/rss', 'A', "
+            "now()); INSERT INTO articles (article_id, url, fetched_at, status, text) VALUES "
+            "(1, 'https://a.example/1', now(), 'ok', 'Some text')"
+        )
+
+    with connect(db_path) as conn:
+        assert migrate(conn) == ["002_feed_health_robots.sql"]
+        assert schema_version(conn) == "002_feed_health_robots.sql"
+        assert conn.execute("SELECT url, current_url, last_success_at IS NOT NULL FROM feeds")
+        assert conn.execute("SELECT url, text FROM articles").fetchall() == [
+            ("https://a.example/1", "Some text")
+        ]
+        conn.execute(
+            "INSERT INTO articles (article_id, url, fetched_at, status) "
+            "VALUES (2, 'https://a.example/2', now(), 'blocked_by_robots')"
+        )
+        with pytest.raises(duckdb.ConstraintException):
+            conn.execute(
+                "INSERT INTO articles (article_id, url, fetched_at) VALUES (1, 'x', now())"
+            )
+        assert migrate(conn) == []  # idempotent
+        feeds = conn.execute("SELECT url, current_url FROM feeds").fetchall()
+    assert feeds == [("https://a.example/rss", "https://a.example/rss")]
+
+
+def test_a_short_lock_is_waited_out(poll, db_path: Path, monkeypatch, reference) -> None:
+    monkeypatch.setenv("NEWSMON_LOCK_WAIT", "30")
+    with held(db_path, release_after=1.5):
+        report = poll(*FEEDS)
+    assert not report.spooled and report.articles_new > 0
+    assert contents(db_path) == reference
+    assert not spool_dir(db_path).exists()
+
+
+def test_a_long_lock_spools_and_the_next_run_stores_everything_once(
+    poll, db_path: Path, monkeypatch, reference
+) -> None:
+    monkeypatch.setenv("NEWSMON_LOCK_WAIT", "0.3")
+    with held(db_path):
+        report = poll(*FEEDS)
+        assert report.spooled
+        assert any("spooled to" in error for error in report.errors)
+        assert "the database was locked" in one_line_summary(report)
+        assert len(list(spool_dir(db_path).glob("*.pickle"))) == 1
+    assert query(db_path, "SELECT count(*) FROM information_schema.tables") == [(0,)]
+
+    second = poll(*FEEDS)
+    assert not second.spooled and not list(spool_dir(db_path).glob("*.pickle"))
+    assert contents(db_path) == reference
+    runs = query(db_path, "SELECT id, spooled FROM poll_runs ORDER BY started_at")
+    assert runs == [(report.run_id, True), (second.run_id, False)]
+    with connect(db_path, read_only=True) as conn:
+        assert set(run_checks(conn).values()) == {0}
+
+
+def harness_api_url() -> str:
+    from prefect.settings import get_current_settings
+
+    return str(get_current_settings().api.url)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        pytest.param(lambda site: site.requests[HARBOR] > 0, id="after-a-feed"),
+        pytest.param(lambda site: sum(site.requests[p] for p in PAGES) >= 2, id="mid-pages"),
+        pytest.param(lambda site: all(site.requests[p] for p in PAGES), id="after-the-pages"),
+    ],
+)
+def test_a_run_killed_at_any_point_is_completed_by_the_next(
+    moment: Callable[[SiteServer], bool],
+    poll,
+    db_path: Path,
+    feeds_file,
+    site: SiteServer,
+    fault,
+    reference,
+) -> None:
+    for path in PAGES:
+        fault(path, delay=0.3)  # slow enough to be killed in the middle
+    env = {**os.environ, "PREFECT_API_URL": harness_api_url()}
+    command = [sys.executable, "-m", "newsmon.cli", "poll", "--db", str(db_path)]
+    victim = subprocess.Popen(
+        [*command, "--feeds", str(feeds_file(*FEEDS))],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its extraction workers die with it
+    )
+    deadline = time.monotonic() + 120
+    while not moment(site) and victim.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert victim.poll() is None, "the poll ended before it could be killed"
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+
+    poll(*FEEDS)
+    assert contents(db_path) == reference
+    with connect(db_path, read_only=True) as conn:
+        assert set(run_checks(conn).values()) == {0}
