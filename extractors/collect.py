@@ -106,6 +106,12 @@ class PageResult:
         return self.outcome == "failed"
 
 
+@dataclass(frozen=True, slots=True)
+class PageBatch:
+    pages: list[PageResult]
+    robots: list[RobotsTxt]  # rules fetched in this run, to keep for a day
+
+
 def poll_all(feeds: list[Feed], states: dict[str, FeedState], settings: Settings) -> list[FeedPoll]:
     """Conditional GET of every feed with one client; results in the order of `feeds`."""
 
@@ -118,12 +124,6 @@ def poll_all(feeds: list[Feed], states: dict[str, FeedState], settings: Settings
             )
 
     return asyncio.run(run())
-
-
-@dataclass(frozen=True, slots=True)
-class PageBatch:
-    pages: list[PageResult]
-    robots: list[RobotsTxt]  # rules fetched in this run, to keep for a day
 
 
 def fetch_all(
@@ -141,27 +141,26 @@ def fetch_all(
 
     async def run() -> PageBatch:
         async with Fetcher(settings) as fetcher:
-            stale = sorted(
-                {origin_of(e.link) for e in entries}
-                - {o for o, rules in robots.items() if rules.is_fresh(now)}
-            )
+            origins = {origin_of(e.link) for e in entries}
+            stale = sorted(o for o in origins if o not in robots or not robots[o].is_fresh(now))
             fetched = await _bounded(
                 stale,
                 lambda origin: fetch_robots(fetcher, origin, now, robots.get(origin)),
                 settings.max_in_flight,
             )
-            fresh = [rules for rules in fetched if rules is not None and rules.fetched_at == now]
-            rules = {**robots, **{r.origin: r for r in fresh}}
-            for origin, r in rules.items():
-                delay = r.crawl_delay(agent)
+            # An unreachable server gives back the stored copy (or None): nothing new to keep.
+            new = [r for r in fetched if r is not None and r is not robots.get(r.origin)]
+            current = {**robots, **{r.origin: r for r in new}}
+            for origin, rules in current.items():
+                delay = rules.crawl_delay(agent)
                 if delay:
                     fetcher.slow_down(origin, min(delay, MAX_CRAWL_DELAY))
             pages = await _bounded(
                 _interleave_hosts(entries),
-                lambda entry: _fetch_one(fetcher, executor, entry, rules, agent, settings),
+                lambda entry: _fetch_one(fetcher, executor, entry, current, agent, settings),
                 settings.max_in_flight * 4,
             )
-            return PageBatch(pages, fresh)
+            return PageBatch(pages, new)
 
     return asyncio.run(run())
 

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -17,7 +18,7 @@ from extractors import collect
 from extractors.collect import FeedPoll, FeedState, PageBatch, PendingEntry
 from extractors.robots import RobotsTxt, origin_of
 from extractors.seeds import load_seeds
-from newsmon.errors import DatabaseLockedError
+from newsmon.errors import DatabaseError, DatabaseLockedError
 from newsmon.feedlist import Feed, load_feeds
 from newsmon.report import markdown_summary, one_line_summary
 from newsmon.settings import Settings
@@ -48,8 +49,7 @@ def prepare_database(settings: Settings, feeds: list[Feed]) -> dict[str, FeedSta
     try:
         with open_database(settings) as conn:
             store_seeds(conn, load_seeds(settings.seeds_path), datetime.now(UTC))
-            for spooled in spool.ingest(conn, spool_dir(settings.db_path), settings.feed_backoff):
-                logger.info("stored the spooled run %s", spooled.run_id)
+            spool.ingest(conn, spool_dir(settings.db_path), settings.feed_backoff)
             queries.sync_feeds(conn, [(feed.url, feed.name) for feed in feeds])
             return queries.feed_states(conn)
     except DatabaseLockedError as exc:
@@ -100,6 +100,14 @@ def store(records: RunRecords, settings: Settings) -> RunReport:
         get_run_logger().warning(message)
         records.report.errors.append(message)
         return records.report
+    except (DatabaseError, duckdb.Error) as exc:
+        # Keep what was fetched, then fail loudly: this needs a person, not a retry.
+        records.report.spooled = True
+        path = spool.write(records, spool_dir(settings.db_path))
+        raise DatabaseError(
+            f"Could not store the run in {settings.db_path} ({type(exc).__name__}: {exc}); "
+            f"its records are kept in {path} and stored by the next run that can"
+        ) from exc
 
 
 @flow(name="poll-feeds", task_runner=ThreadPoolTaskRunner(max_workers=4))

@@ -46,17 +46,30 @@ def pending(folder: Path) -> list[Path]:
 
 
 def ingest(conn: duckdb.DuckDBPyConnection, folder: Path, feed_backoff: float) -> list[RunReport]:
-    """Store every spooled run, oldest first, each in its own transaction."""
+    """Store every spooled run, oldest first, each in its own transaction.
+
+    A file that cannot be stored is logged and left in place; the others go on.
+    """
     stored: list[RunReport] = []
     for path in pending(folder):
-        with path.open("rb") as file:
-            version, records = pickle.load(file)
-        if version != FORMAT:
-            raise DatabaseError(
-                f"{path} was spooled by another version of newsmon (format {version}, this one "
-                f"reads {FORMAT}); run that version once to store it, or move the file away"
+        try:
+            stored.append(store_run(conn, _load(path), feed_backoff))
+        except (DatabaseError, duckdb.Error, pickle.UnpicklingError, EOFError) as exc:
+            log.error(
+                "could not store the spooled run %s (%s); it stays for a later run", path, exc
             )
-        stored.append(store_run(conn, records, feed_backoff))
+            continue
         path.unlink()
-        log.info("stored spooled run %s from %s", records.report.run_id, path)
+        log.info("stored the spooled run from %s", path)
     return stored
+
+
+def _load(path: Path) -> RunRecords:
+    with path.open("rb") as file:
+        version, records = pickle.load(file)
+    if version != FORMAT:
+        raise DatabaseError(
+            f"{path} was spooled by another version of newsmon (format {version}, this one "
+            f"reads {FORMAT}); run that version once to store it, or move the file away"
+        )
+    return records

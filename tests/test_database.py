@@ -141,6 +141,16 @@ def test_a_long_lock_spools_and_the_next_run_stores_everything_once(
         assert set(run_checks(conn).values()) == {0}
 
 
+def test_a_spool_file_that_cannot_be_read_is_kept_and_the_run_goes_on(
+    poll, db_path: Path, reference
+) -> None:
+    broken = spool_dir(db_path) / "broken.pickle"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"not a pickle")
+    poll(*FEEDS)
+    assert contents(db_path) == reference and broken.exists()
+
+
 def harness_api_url() -> str:
     from prefect.settings import get_current_settings
 
