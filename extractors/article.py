@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin
 
 import trafilatura
+from trafilatura.utils import load_html
 
 from extractors.dedup import Signature, content_hash, signature
 from extractors.encoding import decode_html
+from extractors.metadata import page_metadata
 from extractors.normalize import canonical_url, normalize_inline, normalize_text, same_site, to_utc
 
-# Page comments are readers' words, not the article's.
-EXTRACTION_OPTIONS = {"include_comments": False, "include_tables": True, "with_metadata": True}
+# Page comments are readers' words, not the article's. Metadata comes from extractors/metadata.py.
+EXTRACTION_OPTIONS = {"include_comments": False, "include_tables": True, "with_metadata": False}
 _HTML_LANG = re.compile(
     r"""<html[^>]*?\slang\s*=\s*["']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?""", re.I
 )
@@ -42,19 +46,23 @@ def extract_article(
     on the same site as `url`, else `url` itself, both without tracking parameters.
     """
     html, encoding = decode_html(body, content_type)
-    document = trafilatura.bare_extraction(html, url=url, **EXTRACTION_OPTIONS)
+    tree = load_html(html)
+    if tree is None:
+        return None
+    meta = page_metadata(tree, url)
+    document = trafilatura.bare_extraction(tree, url=url, **EXTRACTION_OPTIONS)
     text = normalize_text(getattr(document, "text", None) or "")
     fingerprint = signature(text)
     if document is None or fingerprint is None:
         return None  # fewer than three words is not an article
-    declared = document.url if document.url and same_site(document.url, url) else url
+    declared = urljoin(url, meta.url) if meta.url else url
     return Article(
-        canonical_url=canonical_url(declared),
-        title=normalize_inline(document.title),
-        author=normalize_inline(document.author),
-        site_name=normalize_inline(document.sitename),
+        canonical_url=canonical_url(declared if same_site(declared, url) else url),
+        title=normalize_inline(meta.title),
+        author=normalize_inline(meta.author),
+        site_name=normalize_inline(meta.site_name),
         language=_language(html, content_language),
-        published_at=_page_date(document.date),
+        published_at=_page_date(meta.published),
         text=text,
         content_hash=content_hash(text),
         signature=fingerprint,
@@ -73,9 +81,14 @@ def _language(html: str, content_language: str | None) -> str | None:
 
 
 def _page_date(value: str | None) -> datetime | None:
+    """ISO 8601 as declared (an offset is honoured; none means UTC), or an RFC 2822 date."""
     if not value:
         return None
     try:
-        return to_utc(datetime.fromisoformat(value).replace(tzinfo=UTC))
+        return to_utc(datetime.fromisoformat(value.strip()))
     except ValueError:
+        pass
+    try:
+        return to_utc(parsedate_to_datetime(value))
+    except (TypeError, ValueError):
         return None

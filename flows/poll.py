@@ -13,6 +13,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from extractors import collect
 from extractors.collect import FeedPoll, FeedState, PageBatch, PendingEntry
@@ -135,20 +136,23 @@ def poll_feeds(
     for feed in feeds:
         if feed not in due:
             logger.info("feed %s: %s", feed.name, _why_skipped(states[feed.url]))
+    # quote(): Prefect would otherwise walk every article in these lists looking for futures.
     polls = poll(due, states, settings)
-    entries, robots = select_new_entries(polls, settings)
-    batch = fetch_and_extract(entries, robots, settings)
+    entries, robots = select_new_entries(quote(polls), settings)
+    batch = fetch_and_extract(quote(entries), robots, settings)
     report = store(
-        RunRecords(
-            RunReport(
-                run_id=flow_run.get_id() or str(uuid.uuid4()),
-                started_at=started_at,
-                finished_at=datetime.now(UTC),
-                entries_seen=sum(len(p.items) for p in polls),
-                feeds_skipped=len(feeds) - len(due),
-            ),
-            polls,
-            batch,
+        quote(
+            RunRecords(
+                RunReport(
+                    run_id=flow_run.get_id() or str(uuid.uuid4()),
+                    started_at=started_at,
+                    finished_at=datetime.now(UTC),
+                    entries_seen=sum(len(p.items) for p in polls),
+                    feeds_skipped=len(feeds) - len(due),
+                ),
+                polls,
+                batch,
+            )
         ),
         settings,
     )

@@ -18,6 +18,7 @@ import hashlib
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 import zlib
@@ -43,6 +44,13 @@ TEMPLATED = {".rss", ".atom", ".xml", ".html", ".toml", ".txt"}
 LAST_MODIFIED = formatdate(1737331200, usegmt=True)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up early (a size cap, a timeout) is normal here, not news."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
 class SiteServer:
     """`with SiteServer([folder]) as site:` serves `folder` at `site.base_url`."""
 
@@ -52,12 +60,13 @@ class SiteServer:
         self.max_concurrent = 0  # most requests in progress at once, before answering
         self._concurrent = 0
         self._lock = threading.Lock()
+        self._rendered: dict[str, bytes | None] = {}
         self._overrides: dict[str, dict[str, Any]] = {}
         for root in reversed(self.roots):
             headers_file = root / "_headers.json"
             if headers_file.exists():
                 self._overrides.update(json.loads(headers_file.read_text(encoding="utf-8")))
-        self._httpd = ThreadingHTTPServer((host, port), self._handler())
+        self._httpd = _QuietServer((host, port), self._handler())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -92,7 +101,15 @@ class SiteServer:
             time.sleep(0.02)
 
     def render(self, path: str) -> bytes | None:
-        """The bytes served at `path`, templated; None when no folder has it."""
+        """The bytes served at `path`, templated; None when no folder has it.
+
+        Files are read once: the served folders do not change while the server runs.
+        """
+        if path not in self._rendered:
+            self._rendered[path] = self._read(path)
+        return self._rendered[path]
+
+    def _read(self, path: str) -> bytes | None:
         relative = path.lstrip("/")
         for root in self.roots:
             candidate = (root / relative).resolve()
@@ -108,6 +125,9 @@ class SiteServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle's algorithm on, the
+            # client's delayed ACK stalls each keep-alive response by ~40 ms.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 path = urlsplit(self.path).path

@@ -1,0 +1,193 @@
+"""What the benchmarks share: synthetic news pages, a site server in its own process, output."""
+
+from __future__ import annotations
+
+import html
+import json
+import multiprocessing
+import os
+import random
+import re
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as `python benchmarks/x.py` from a checkout
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+TEMPLATE = ROOT / "samples/site/harbor-times/2025/01/aid-convoys-expand.html"
+_BODY = re.compile(r'<div class="story-body">.*?</div>', re.S)
+
+
+def emit(benchmark: str, **figures: object) -> None:
+    """One JSON object per line: what `make bench` prints and the README quotes."""
+    print(json.dumps({"benchmark": benchmark, **figures}), flush=True)
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def vocabulary() -> list[str]:
+    """Words of the seed corpus: synthetic text has the length and shape of real reporting."""
+    words: list[str] = []
+    for seed in sorted((ROOT / "seeds").glob("*.txt")):
+        words += re.findall(r"[A-Za-z][A-Za-z'-]+", seed.read_text(encoding="utf-8"))
+    return words
+
+
+def article_text(rng: random.Random, words: list[str], paragraphs: int = 9) -> list[str]:
+    """~9 paragraphs of 3-4 sentences: about 4 KB, unique enough to be no one's duplicate."""
+    out = []
+    for _ in range(paragraphs):
+        sentences = []
+        for _ in range(rng.randint(3, 4)):
+            sentence = " ".join(rng.choice(words) for _ in range(rng.randint(12, 24)))
+            sentences.append(sentence[0].upper() + sentence[1:] + ".")
+        out.append(" ".join(sentences))
+    return out
+
+
+def _phrase(rng: random.Random, words: list[str], n: int) -> str:
+    return html.escape(" ".join(rng.choices(words, k=n)).capitalize())
+
+
+def _chrome(rng: random.Random, words: list[str]) -> tuple[str, str, str]:
+    """What surrounds the story on a real news page: a mega menu, story cards, a long footer.
+
+    Sized on front pages of large news sites: 100-200 KB of HTML, a DOM of a few
+    thousand nodes, so extraction costs what it costs on real pages.
+    """
+    menu = "".join(
+        f'<li class="menu-section"><span class="menu-title">{_phrase(rng, words, 2)}</span><ul>'
+        + "".join(
+            f'<li class="menu-item"><a href="/section/{s}/{i}" data-track="nav-{s}-{i}">'
+            f"<span>{_phrase(rng, words, 2)}</span></a></li>"
+            for i in range(16)
+        )
+        + "</ul></li>"
+        for s in range(14)
+    )
+    cards = "".join(
+        f'<div class="card card--{i % 3}"><a class="card__link" href="/news/other-{i}.html">'
+        f'<figure class="card__media"><img src="/img/{i}.jpg" alt="{_phrase(rng, words, 5)}" '
+        f'loading="lazy" width="320" height="180"></figure><div class="card__body">'
+        f'<h3 class="card__title">{_phrase(rng, words, 9)}</h3>'
+        f'<p class="card__summary">{_phrase(rng, words, 24)}</p>'
+        f'<span class="card__meta">{_phrase(rng, words, 2)}</span></div></a></div>'
+        for i in range(24)
+    )
+    footer = "".join(
+        f'<div class="footer-col"><h4>{_phrase(rng, words, 2)}</h4><ul>'
+        + "".join(f'<li><a href="/f/{c}/{i}">{_phrase(rng, words, 2)}</a></li>' for i in range(18))
+        + "</ul></div>"
+        for c in range(8)
+    )
+    return (
+        f'<nav class="mega-menu" aria-label="Sections"><ul>{menu}</ul></nav>',
+        f'<section class="more-stories"><h2>More stories</h2><div class="grid">{cards}</div>'
+        "</section>",
+        f'<footer class="site-footer-links">{footer}</footer>',
+    )
+
+
+def article_page(number: int, rng: random.Random, words: list[str]) -> str:
+    """The sample site's article page (cookie banner, navigation, related links, comments,
+    footer) with new text, title and canonical URL, and the weight of a real page."""
+    template = TEMPLATE.read_text(encoding="utf-8")
+    paragraphs = article_text(rng, words)
+    title = " ".join(rng.choice(words) for _ in range(9)).capitalize()
+    body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    page = _BODY.sub(lambda _: f'<div class="story-body">\n{body}\n</div>', template)
+    page = page.replace("aid-convoys-expand.html", f"story-{number}.html")
+    page = page.replace("Aid convoys into Gaza double as ceasefire enters its second week", title)
+    scripts = "".join(
+        f"<script>window.analytics_{i} = {json.dumps(' '.join(rng.choices(words, k=400)))};"
+        "</script>"
+        for i in range(6)
+    )
+    menu, cards, footer = _chrome(rng, words)
+    page = page.replace("</head>", scripts + "\n</head>")
+    page = page.replace("<main>", menu + "\n<main>")
+    return page.replace("</main>", "</main>\n" + cards + footer)
+
+
+def write_site(folder: Path, pages: int, seed: int = 7) -> list[bytes]:
+    """`pages` article pages under folder/news/ and their RSS feed at folder/news/rss.xml."""
+    rng = random.Random(seed)
+    words = vocabulary()
+    news = folder / "news"
+    news.mkdir(parents=True, exist_ok=True)
+    bodies: list[bytes] = []
+    items = []
+    for number in range(pages):
+        page = article_page(number, rng, words).replace("/harbor-times/2025/01/", "/news/")
+        (news / f"story-{number}.html").write_text(page, encoding="utf-8")
+        bodies.append(page.encode("utf-8"))
+        items.append(
+            f"<item><title>Story {number}</title><link>{{base}}/news/story-{number}.html</link>"
+            f'<guid isPermaLink="false">story-{number}</guid></item>'
+        )
+    (news / "rss.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Bench</title>'
+        + "".join(items)
+        + "</channel></rss>",
+        encoding="utf-8",
+    )
+    return bodies
+
+
+def _serve(root: str, host: str, ready: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    import signal
+    import threading
+
+    from newsmon.samplesite import SiteServer
+
+    server = SiteServer([Path(root)], host=host)
+    server.__enter__()
+    ready.put(server.base_url)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    ready.put(time.process_time())
+
+
+class SiteProcess:
+    """Serves a folder from another process, so the server takes no GIL from what is measured.
+
+    It still takes CPU from the same cores; `cpu_seconds` says how much, once stopped.
+    """
+
+    def __init__(self, root: Path, host: str = "127.0.0.1") -> None:
+        context = multiprocessing.get_context("spawn")
+        self._queue = context.Queue()
+        self._process = context.Process(
+            target=_serve, args=(str(root), host, self._queue), daemon=True
+        )
+        self.base_url = ""
+        self.cpu_seconds = 0.0
+
+    def __enter__(self) -> SiteProcess:
+        self._process.start()
+        self.base_url = self._queue.get(timeout=60)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.terminate()
+        self.cpu_seconds = round(self._queue.get(timeout=10), 2)
+        self._process.join(10)
+
+
+def warm_up_prefect() -> None:
+    """Start Prefect's temporary API before anything is timed (it takes a few seconds)."""
+    from prefect import flow
+
+    @flow(name="warm-up")
+    def warm_up() -> None:
+        return None
+
+    warm_up()
