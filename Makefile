@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo run status test lint format clean
+.PHONY: demo run status test lint format bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ lint: $(BIN)/.installed
 
 test: lint  ## lint, then the whole test suite
 	$(BIN)/pytest
+
+bench: $(BIN)/.installed  ## the four benchmarks, one JSON line per figure set (a few minutes)
+	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/dedup_scale.py
+	$(BIN)/python benchmarks/polling.py
+	$(BIN)/python benchmarks/storage.py
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format .

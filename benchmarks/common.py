@@ -141,15 +141,14 @@ def write_site(folder: Path, pages: int, seed: int = 7) -> list[bytes]:
     return bodies
 
 
-def _serve(root: str, host: str, ready: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _serve(root: str, hosts: list[str], ready: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     import signal
     import threading
 
     from newsmon.samplesite import SiteServer
 
-    server = SiteServer([Path(root)], host=host)
-    server.__enter__()
-    ready.put(server.base_url)
+    servers = [SiteServer([Path(root)], host=host).__enter__() for host in hosts]
+    ready.put([server.base_url for server in servers])
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stop.wait()
@@ -159,21 +158,27 @@ def _serve(root: str, host: str, ready: multiprocessing.Queue) -> None:  # type:
 class SiteProcess:
     """Serves a folder from another process, so the server takes no GIL from what is measured.
 
-    It still takes CPU from the same cores; `cpu_seconds` says how much, once stopped.
+    One server per address in `hosts` (any of 127.0.0.0/8 works on Linux), so
+    per-host politeness sees as many sites. The servers still take CPU from the
+    same cores; `cpu_seconds` says how much, once stopped.
     """
 
-    def __init__(self, root: Path, host: str = "127.0.0.1") -> None:
+    def __init__(self, root: Path, hosts: list[str] | None = None) -> None:
         context = multiprocessing.get_context("spawn")
         self._queue = context.Queue()
         self._process = context.Process(
-            target=_serve, args=(str(root), host, self._queue), daemon=True
+            target=_serve, args=(str(root), hosts or ["127.0.0.1"], self._queue), daemon=True
         )
-        self.base_url = ""
+        self.base_urls: list[str] = []
         self.cpu_seconds = 0.0
+
+    @property
+    def base_url(self) -> str:
+        return self.base_urls[0]
 
     def __enter__(self) -> SiteProcess:
         self._process.start()
-        self.base_url = self._queue.get(timeout=60)
+        self.base_urls = self._queue.get(timeout=60)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,0 +1,213 @@
+"""4. Storage: rows/s for storing extracted articles, and the README's analyst queries on 1M rows.
+
+Inserts go through the writer (`store_run`: dedup, articles, signatures, LSH
+keys, feed health, poll_runs, one transaction per batch of 500), from articles
+extracted once beforehand, so the figure is storage alone. The baseline, in the
+same run, is DuckDB's own bulk insert of the same article rows from Python lists.
+
+The queries are read from the README's SQL block, so the figures are those of
+the queries analysts copy, on a store of 1M articles (10 % copies of others).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from common import ROOT, article_text, emit, peak_rss_mb, vocabulary
+
+
+def extracted(count: int) -> list[object]:
+    from extractors.article import Article
+    from extractors.dedup import content_hash, signature
+
+    rng = random.Random(5)
+    words = vocabulary()
+    articles = []
+    for n in range(count):
+        text = "\n".join(article_text(rng, words, paragraphs=6))
+        articles.append(
+            Article(
+                f"https://bench.example/{n}", f"Title {n}", "Staff", "Bench", "en",
+                datetime.now(UTC), text, content_hash(text), signature(text), "utf-8",
+            )
+        )  # fmt: skip
+    return articles
+
+
+def store_batches(db_path: Path, articles: list[object], batch: int) -> float:
+    """Seconds for store_run over `articles`, `batch` at a time."""
+    from extractors.collect import FeedPoll, PageBatch, PageResult, PendingEntry
+    from extractors.feeds import FeedItem
+    from newsmon.feedlist import Feed
+    from storage import queries
+    from storage.db import connect, migrate
+    from storage.writer import RunRecords, RunReport, store_run
+
+    feed = Feed("https://bench.example/rss", "bench")
+    elapsed = 0.0
+    with connect(db_path) as conn:
+        migrate(conn)
+        queries.sync_feeds(conn, [(feed.url, feed.name)])
+        for start in range(0, len(articles), batch):
+            pages = [
+                PageResult(
+                    PendingEntry(
+                        feed.url, a.canonical_url, a.canonical_url,  # type: ignore[attr-defined]
+                        FeedItem(a.canonical_url, None, None, None, None, None),  # type: ignore[attr-defined]
+                    ),
+                    "ok",
+                    article=a,  # type: ignore[arg-type]
+                )
+                for a in articles[start : start + batch]
+            ]  # fmt: skip
+            now = datetime.now(UTC)
+            records = RunRecords(
+                RunReport(f"run-{start}", now, now), [FeedPoll(feed, 200)], PageBatch(pages, [])
+            )
+            started = time.perf_counter()
+            store_run(conn, records, 300)
+            elapsed += time.perf_counter() - started
+    return elapsed
+
+
+def bare_insert(db_path: Path, articles: list[object], batch: int) -> float:
+    """Seconds for DuckDB to bulk insert the same article rows alone (no dedup, no index keys)."""
+    import duckdb
+
+    elapsed = 0.0
+    with duckdb.connect(str(db_path)) as conn:
+        conn.execute(
+            "CREATE TABLE articles (article_id BIGINT PRIMARY KEY, url VARCHAR, title VARCHAR, "
+            "text VARCHAR, content_hash VARCHAR)"
+        )
+        for start in range(0, len(articles), batch):
+            chunk = articles[start : start + batch]
+            columns = [
+                list(range(start, start + len(chunk))),
+                [a.canonical_url for a in chunk],  # type: ignore[attr-defined]
+                [a.title for a in chunk],  # type: ignore[attr-defined]
+                [a.text for a in chunk],  # type: ignore[attr-defined]
+                [a.content_hash for a in chunk],  # type: ignore[attr-defined]
+            ]
+            started = time.perf_counter()
+            conn.execute(
+                "INSERT INTO articles SELECT unnest($1), unnest($2), unnest($3), unnest($4), "
+                "unnest($5)",
+                columns,
+            )
+            elapsed += time.perf_counter() - started
+    return elapsed
+
+
+def readme_queries() -> list[tuple[str, str]]:
+    """(comment, SQL) for each query in the README's example block."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```sql\n-- What is new today", 1)[1].split("```", 1)[0]
+    block = "-- What is new today" + block
+    found = []
+    for chunk in block.strip().split("\n\n"):
+        comment = re.match(r"-- (.*)", chunk)
+        found.append((comment.group(1) if comment else chunk[:40], chunk))
+    return found
+
+
+def analyst_store(db_path: Path, size: int) -> None:
+    """`size` articles with realistic columns, 10 % of them copies, in the real schema."""
+    from storage.db import connect, migrate
+
+    with connect(db_path) as conn:
+        migrate(conn)
+        conn.execute(
+            "INSERT INTO feeds (url, name, current_url, last_polled_at) "
+            "SELECT 'https://site' || i || '.example/rss', 'Site ' || i, "
+            "'https://site' || i || '.example/rss', now() FROM range(200) t(i)"
+        )
+        conn.execute(
+            """
+            INSERT INTO articles (article_id, url, canonical_url, feed_url, title, site_name,
+                                  language, published_at, fetched_at, status, text, content_hash,
+                                  duplicate_of, duplicate_kind, similarity, run_id)
+            SELECT i, 'https://site' || (i % 200) || '.example/' || i,
+                   'https://site' || (i % 200) || '.example/' || i,
+                   'https://site' || (i % 200) || '.example/rss',
+                   'Headline number ' || i, 'Site ' || (i % 200), 'en',
+                   now() - to_minutes((i % 525600)::BIGINT),
+                   now() - to_minutes((i % 525600)::BIGINT),
+                   CASE WHEN i % 50 = 0 THEN 'no_text' ELSE 'ok' END,
+                   CASE WHEN i % 50 = 0 THEN NULL ELSE repeat('word ', 600) END,
+                   md5(i::VARCHAR),
+                   CASE WHEN i % 10 = 1 THEN i - 1 END,
+                   CASE WHEN i % 10 = 1 THEN 'near' END,
+                   CASE WHEN i % 10 = 1 THEN 0.9 END,
+                   'run-' || (i // 500)
+            FROM range($1) t(i)
+            """,
+            [size],
+        )
+        conn.execute(
+            "INSERT INTO poll_runs (id, started_at, finished_at, feeds_polled, feeds_failed, "
+            "entries_seen, articles_new, duplicates, pages_rejected, pages_failed) "
+            "SELECT 'run-' || i, now() - to_minutes(i * 15), now() - to_minutes(i * 15), "
+            "200, 1, 600, 450, 50, 10, 0 FROM range($1 // 500) t(i)",
+            [size],
+        )
+        conn.execute("CHECKPOINT")
+
+
+def time_queries(db_path: Path) -> dict[str, float]:
+    from storage.db import connect
+
+    timings: dict[str, float] = {}
+    with connect(db_path, read_only=True) as conn:
+        for comment, sql in readme_queries():
+            runs = []
+            for _ in range(3):
+                started = time.perf_counter()
+                conn.execute(sql).fetchall()
+                runs.append((time.perf_counter() - started) * 1000)
+            timings[comment] = round(statistics.median(runs), 1)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--articles", type=int, default=10_000, help="stored through the writer")
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--analyst-rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    articles = extracted(args.articles)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        stored = store_batches(folder / "writer.duckdb", articles, args.batch)
+        bare = bare_insert(folder / "bare.duckdb", articles, args.batch)
+        emit(
+            "storage_insert",
+            articles=args.articles,
+            batch=args.batch,
+            writer_articles_per_s=round(args.articles / stored),
+            writer_rows_per_s=round(args.articles * 44 / stored),  # article + signature + 42 keys
+            bare_insert_articles_per_s=round(args.articles / bare),
+            ratio=round(bare / stored, 3),
+        )
+        started = time.perf_counter()
+        analyst_store(folder / "analyst.duckdb", args.analyst_rows)
+        build_s = time.perf_counter() - started
+        emit(
+            "analyst_queries",
+            rows=args.analyst_rows,
+            build_s=round(build_s, 1),
+            query_ms=time_queries(folder / "analyst.duckdb"),
+            peak_rss_mb=peak_rss_mb(),
+        )
+
+
+if __name__ == "__main__":
+    main()
