@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -21,7 +21,8 @@ from extractors.robots import RobotsTxt, origin_of
 from extractors.seeds import load_seeds
 from newsmon.errors import DatabaseError, DatabaseLockedError
 from newsmon.feedlist import Feed, load_feeds
-from newsmon.report import markdown_summary, one_line_summary
+from newsmon.report import feed_table, markdown_summary, one_line_summary
+from newsmon.runlock import RunLockedError, run_lock
 from newsmon.settings import Settings
 from storage import queries, spool
 from storage.db import connect, open_database
@@ -117,17 +118,39 @@ def poll_feeds(
     db_path: str | None = None,
     seeds_dir: str | None = None,
     force: bool = False,
-) -> RunReport:
+) -> RunReport | None:
     """Poll every due feed once and store what is new; defaults come from NEWSMON_* settings.
 
-    `force` polls feeds that are backing off or disabled too.
+    `force` polls feeds that are backing off or disabled too. Returns None when
+    another run still holds the database: this one is skipped.
     """
-    logger = get_run_logger()
     settings = Settings.from_env().replace(
         feeds_path=Path(feeds_file) if feeds_file else None,
         db_path=Path(db_path) if db_path else None,
         seeds_path=Path(seeds_dir) if seeds_dir else None,
     )
+    run_id = flow_run.get_id() or str(uuid.uuid4())
+    try:
+        with run_lock(settings.db_path, f"poll-feeds run {run_id}"):
+            report, polls = poll_and_store(settings, run_id, force)
+    except RunLockedError as exc:
+        get_run_logger().warning(str(exc))
+        return None
+
+    get_run_logger().info(one_line_summary(report))
+    create_markdown_artifact(
+        key="poll-summary", markdown=markdown_summary(report), description="What this poll stored"
+    )
+    create_table_artifact(
+        key="poll-feeds", table=feed_table(report, polls), description="Each feed in this poll"
+    )
+    return report
+
+
+def poll_and_store(
+    settings: Settings, run_id: str, force: bool
+) -> tuple[RunReport, list[FeedPoll]]:
+    """The pipeline's story, one task per step."""
     started_at = datetime.now(UTC)
     feeds = load_feeds(settings.feeds_path)
 
@@ -135,7 +158,7 @@ def poll_feeds(
     due = [f for f in feeds if force or states.get(f.url, FeedState()).is_due(started_at)]
     for feed in feeds:
         if feed not in due:
-            logger.info("feed %s: %s", feed.name, _why_skipped(states[feed.url]))
+            get_run_logger().info("feed %s: %s", feed.name, _why_skipped(states[feed.url]))
     # quote(): Prefect would otherwise walk every article in these lists looking for futures.
     polls = poll(due, states, settings)
     entries, robots = select_new_entries(quote(polls), settings)
@@ -144,7 +167,7 @@ def poll_feeds(
         quote(
             RunRecords(
                 RunReport(
-                    run_id=flow_run.get_id() or str(uuid.uuid4()),
+                    run_id=run_id,
                     started_at=started_at,
                     finished_at=datetime.now(UTC),
                     entries_seen=sum(len(p.items) for p in polls),
@@ -156,12 +179,7 @@ def poll_feeds(
         ),
         settings,
     )
-
-    logger.info(one_line_summary(report))
-    create_markdown_artifact(
-        key="poll-summary", markdown=markdown_summary(report), description="What this poll stored"
-    )
-    return report
+    return report, polls
 
 
 def _why_skipped(state: FeedState) -> str:

@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", type=Path, default=DEMO_DB, help=f"DuckDB file (default {DEMO_DB})")
     demo.set_defaults(command=cmd_demo)
 
+    serve = sub.add_parser(
+        "serve", help="run the flows on the schedules in prefect.yaml, in this process"
+    )
+    serve.set_defaults(command=cmd_serve)
+
     status = sub.add_parser("status", help="feed health, last runs and article counts")
     status.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
     status.add_argument("--json", action="store_true", help="print JSON instead of tables")
@@ -124,7 +129,24 @@ def _run_poll(feeds_file: Path | None, db_path: Path | None, force: bool = False
     except Exception as exc:  # the flow itself failed: say so in one line, exit non-zero
         print(f"newsmon: the poll did not complete: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    if report is None:
+        print("newsmon: another run holds the database; this poll was skipped", file=sys.stderr)
+        return 0
     print(text_summary(report))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Prefect's `serve`: the deployments' schedules without a work pool or a worker."""
+    from prefect import serve
+    from prefect.schedules import Cron
+
+    from flows.poll import poll_feeds
+    from newsmon.deployments import schedules
+
+    Settings.from_env()  # a wrong setting fails here, not at the first scheduled run
+    crons = [Cron(s["cron"], timezone=s.get("timezone")) for s in schedules()["poll-feeds"]]
+    serve(poll_feeds.to_deployment(name="poll-feeds", schedules=crons))
     return 0
 
 

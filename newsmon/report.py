@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from extractors.collect import FeedPoll
 from storage.writer import RunReport, StoredArticle
 
 
@@ -75,3 +76,29 @@ def markdown_summary(report: RunReport) -> str:
             *errors,
         ]
     )
+
+
+def feed_table(report: RunReport, polls: list[FeedPoll]) -> list[dict[str, object]]:
+    """One row per polled feed, for the Prefect table artifact."""
+    rows = []
+    for poll in polls:
+        stored = [a for a in report.stored if a.feed_url == poll.feed.url]
+        if poll.failed:
+            status = f"failed ({poll.status or 'no response'})"
+        elif poll.not_modified:
+            status = "not modified"
+        else:
+            status = "ok"
+        if poll.moved_to:
+            status += f", moved to {poll.moved_to}"
+        rows.append(
+            {
+                "feed": poll.feed.name,
+                "status": status,
+                "entries": len(poll.items),
+                "new": sum(a.duplicate_kind is None for a in stored),
+                "duplicates": sum(a.duplicate_kind is not None for a in stored),
+                "error": poll.error or "",
+            }
+        )
+    return rows

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,31 @@ def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
 @pytest.mark.parametrize("variable", [v for v, _ in Settings.documented()])
 def test_every_setting_is_in_the_readme(variable: str) -> None:
     assert f"`{variable}`" in README
+
+
+def test_serve_registers_the_schedule_of_prefect_yaml(prefect_api: None) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.settings import get_current_settings
+
+    from newsmon.deployments import schedules
+
+    cron = schedules()["poll-feeds"][0]["cron"]
+    env = {**os.environ, "PREFECT_API_URL": str(get_current_settings().api.url)}
+    server = subprocess.Popen(
+        [*NEWSMON, "serve"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            with get_client(sync_client=True) as client:
+                try:
+                    deployment = client.read_deployment_by_name("poll-feeds/poll-feeds")
+                    break
+                except Exception:  # not registered yet
+                    assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                    assert time.monotonic() < deadline, "newsmon serve registered nothing"
+                    time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert [s.schedule.cron for s in deployment.schedules] == [cron] == ["*/15 * * * *"]

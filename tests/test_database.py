@@ -17,6 +17,7 @@ import pytest
 
 from conftest import GULF, HARBOR, ROOT, query
 from newsmon.report import one_line_summary
+from newsmon.runlock import lock_path
 from newsmon.samplesite import SiteServer
 from storage.db import SQL_ROOT, connect, migrate, run_checks, schema_version
 from storage.spool import spool_dir
@@ -197,3 +198,31 @@ def test_a_run_killed_at_any_point_is_completed_by_the_next(
     assert contents(db_path) == reference
     with connect(db_path, read_only=True) as conn:
         assert set(run_checks(conn).values()) == {0}
+
+
+HOLD_RUN_LOCK = (
+    "import fcntl, sys; f = open(sys.argv[1], 'a+'); fcntl.flock(f, fcntl.LOCK_EX); "
+    "f.write('poll-feeds run earlier (PID 1, started 2026-01-01 00:00:00 UTC)'); f.flush(); "
+    "print('locked', flush=True); sys.stdin.read()"
+)
+
+
+def test_a_poll_that_overlaps_a_running_one_is_skipped(poll, db_path: Path, caplog) -> None:
+    lock = lock_path(db_path)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_RUN_LOCK, str(lock)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdin is not None
+    assert holder.stdout.readline().strip() == "locked"
+    try:
+        assert poll(*FEEDS) is None
+        assert "poll-feeds run earlier (PID 1" in caplog.text and "is skipped" in caplog.text
+        assert not db_path.exists()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert poll(*FEEDS).articles_new > 0  # released (a killed holder releases it too)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,21 @@ def test_invariants_hold_after_polls(poll, db_path: Path) -> None:
         assert len(run_checks(conn)) >= 5
     seeds = query(db_path, "SELECT seed_name, url FROM articles WHERE is_seed ORDER BY seed_name")
     assert seeds == [(SEED_000, None), (SEED_003, "https://daysofpalestine.ps/?p=68409")]
+
+
+def test_each_poll_publishes_a_table_of_its_feeds(poll, site) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    poll(HARBOR, "/faults/error.xml")
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["poll-feeds"])),
+            sort="CREATED_DESC",
+            limit=1,
+        )
+    rows = {row["feed"]: row for row in json.loads(artifacts[0].data)}
+    assert rows[HARBOR]["status"] == "ok" and rows[HARBOR]["entries"] == 3
+    assert rows[HARBOR]["new"] + rows[HARBOR]["duplicates"] == 3
+    assert rows["/faults/error.xml"]["status"].startswith("failed (500)")
+    assert "HTTP 500" in rows["/faults/error.xml"]["error"]

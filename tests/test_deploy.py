@@ -1,0 +1,102 @@
+"""prefect.yaml end to end: a real `prefect server`, `prefect deploy --all`, a process worker."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import HARBOR, ROOT, query
+from newsmon.samplesite import SiteServer
+
+PREFECT = [sys.executable, "-m", "prefect"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def prefect_env(tmp_path: Path, site: SiteServer) -> Iterator[dict[str, str]]:
+    """A real Prefect server of our own, on 127.0.0.1, and the environment that talks to it."""
+    port = free_port()
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text(f'[[feeds]]\nurl = "{site.base_url}{HARBOR}"\nname = "Harbor"\n')
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_WORKER_QUERY_SECONDS": "1",
+        "NEWSMON_FEEDS": str(feeds),
+        "NEWSMON_DB": str(tmp_path / "deployed.duckdb"),
+    }
+    server = subprocess.Popen(
+        [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "prefect server did not start in 90 s"
+            time.sleep(0.5)
+        yield env
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+
+
+def prefect(env: dict[str, str], *args: str, timeout: float = 180) -> str:
+    result = subprocess.run(
+        [*PREFECT, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, f"prefect {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_deployment_runs_on_a_worker(prefect_env: dict[str, str]) -> None:
+    env = prefect_env
+    prefect(env, "work-pool", "create", "newsmon", "--type", "process")
+    deployed = prefect(env, "--no-prompt", "deploy", "--all")
+    assert "poll-feeds/poll-feeds" in deployed
+
+    schedule = prefect(env, "deployment", "inspect", "poll-feeds/poll-feeds")
+    assert "*/15 * * * *" in schedule and "'newsmon'" in schedule
+
+    worker = subprocess.Popen(
+        [*PREFECT, "worker", "start", "--pool", "newsmon"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        ran = prefect(
+            env, "deployment", "run", "poll-feeds/poll-feeds", "--watch", "--watch-timeout", "240"
+        )
+    finally:
+        os.killpg(worker.pid, 15)
+        worker.wait(timeout=30)
+    assert "Completed" in ran, ran
+
+    db = Path(env["NEWSMON_DB"])
+    assert query(db, "SELECT count(*) FROM articles WHERE status = 'ok' AND NOT is_seed") == [(3,)]
+    assert query(db, "SELECT count(*) FROM poll_runs") == [(1,)]
