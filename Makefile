@@ -29,11 +29,12 @@ lint: $(BIN)/.installed
 test: lint  ## lint, then the whole test suite
 	$(BIN)/pytest
 
-bench: $(BIN)/.installed  ## the four benchmarks, one JSON line per figure set (a few minutes)
+bench: $(BIN)/.installed  ## the benchmarks, one JSON line per figure set (a few minutes)
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/dedup_scale.py
 	$(BIN)/python benchmarks/polling.py
 	$(BIN)/python benchmarks/storage.py
+	$(BIN)/python benchmarks/backfill.py
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format .

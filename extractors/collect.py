@@ -82,9 +82,9 @@ class FeedPoll:
 
 @dataclass(frozen=True, slots=True)
 class PendingEntry:
-    """A feed entry whose page is not stored yet."""
+    """A feed entry (or a backfilled URL) whose page is not stored yet."""
 
-    feed_url: str
+    feed_url: str | None  # None for pages that came from a backfill
     url: str  # the entry link in canonical form: the key that says "seen"
     link: str  # the link as the feed gave it
     item: FeedItem
@@ -165,7 +165,23 @@ def fetch_all(
     return asyncio.run(run())
 
 
-@functools.cache
+def extract_captured(
+    pages: list[tuple[PendingEntry, Fetched]], settings: Settings
+) -> list[PageResult]:
+    """Extract pages fetched earlier (a web archive's responses) in the process pool."""
+    executor = extraction_pool(settings.extract_workers)
+
+    async def run() -> list[PageResult]:
+        return await _bounded(
+            pages, lambda page: _extract(executor, *page), settings.max_in_flight * 4
+        )
+
+    return asyncio.run(run())
+
+
+_pools: dict[int, Executor] = {}
+
+
 def extraction_pool(workers: int) -> Executor | None:
     """A process pool kept for the life of the process (None: extract in a thread).
 
@@ -174,7 +190,17 @@ def extraction_pool(workers: int) -> Executor | None:
     """
     if workers <= 0:
         return None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    if workers not in _pools:
+        context = multiprocessing.get_context("spawn")
+        _pools[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return _pools[workers]
+
+
+def close_extraction_pools() -> None:
+    """Stop the pools' processes now. Interpreter exit does it too, but a multiprocessing
+    child exits without running exit handlers, and would wait for them forever."""
+    while _pools:
+        _pools.popitem()[1].shutdown(cancel_futures=True)
 
 
 async def _bounded(items: Iterable[T], work: Callable[[T], Awaitable[R]], limit: int) -> list[R]:
@@ -276,6 +302,11 @@ async def _fetch_one(
     except FetchError as exc:
         log.warning("page %s: %s", entry.link, exc)
         return PageResult(entry, _outcome_of(exc), status=exc.status, error=str(exc))
+    return await _extract(executor, entry, fetched)
+
+
+async def _extract(executor: Executor | None, entry: PendingEntry, fetched: Fetched) -> PageResult:
+    """The article in a fetched page, extracted in the pool; whatever goes wrong is data."""
     if not _looks_like_html(fetched):
         return PageResult(
             entry,
@@ -289,7 +320,7 @@ async def _fetch_one(
     try:
         article = await asyncio.get_running_loop().run_in_executor(executor, extract)
     except BrokenExecutor as exc:
-        extraction_pool.cache_clear()  # a worker died (OOM?): the next run starts a fresh pool
+        _pools.clear()  # a worker died (OOM?): the next run starts a fresh pool
         return PageResult(
             entry, "failed", status=fetched.status, error=f"extraction pool broke: {exc}"
         )

@@ -63,6 +63,17 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", type=Path, default=DEMO_DB, help=f"DuckDB file (default {DEMO_DB})")
     demo.set_defaults(command=cmd_demo)
 
+    backfill = sub.add_parser(
+        "backfill", help="store the articles of a WARC / WARC.gz file or of a list of URLs"
+    )
+    backfill.add_argument("path", type=Path, help="a .warc or .warc.gz file, or one URL per line")
+    backfill.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
+    backfill.add_argument("--batch", type=int, default=200, help="records per transaction")
+    backfill.add_argument(
+        "--max-records", type=int, help="stop after about this many; the next run goes on"
+    )
+    backfill.set_defaults(command=cmd_backfill)
+
     serve = sub.add_parser(
         "serve", help="run the flows on the schedules in prefect.yaml, in this process"
     )
@@ -136,17 +147,41 @@ def _run_poll(feeds_file: Path | None, db_path: Path | None, force: bool = False
     return 0
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    if not args.path.is_file():
+        raise ConfigError(f"{args.path}: no such file")
+    Settings.from_env()  # a wrong setting fails here, in one line
+    from flows.backfill import backfill
+
+    report = backfill(
+        path=str(args.path),
+        db_path=str(args.db) if args.db else None,
+        batch_size=args.batch,
+        max_records=args.max_records,
+        show_progress=sys.stderr.isatty(),
+    )
+    print(report.summary())
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Prefect's `serve`: the deployments' schedules without a work pool or a worker."""
     from prefect import serve
     from prefect.schedules import Cron
 
+    from flows.backfill import backfill
     from flows.poll import poll_feeds
     from newsmon.deployments import schedules
 
     Settings.from_env()  # a wrong setting fails here, not at the first scheduled run
-    crons = [Cron(s["cron"], timezone=s.get("timezone")) for s in schedules()["poll-feeds"]]
-    serve(poll_feeds.to_deployment(name="poll-feeds", schedules=crons))
+    crons = {
+        name: [Cron(s["cron"], timezone=s.get("timezone")) for s in entries]
+        for name, entries in schedules().items()
+    }
+    serve(
+        poll_feeds.to_deployment(name="poll-feeds", schedules=crons["poll-feeds"]),
+        backfill.to_deployment(name="backfill", schedules=crons["backfill"]),
+    )
     return 0
 
 

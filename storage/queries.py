@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from extractors.collect import FeedState
 from extractors.dedup import Signature
 from extractors.robots import RobotsTxt
+
+if TYPE_CHECKING:
+    from storage.writer import BackfillProgress
 
 Conn = duckdb.DuckDBPyConnection
 
@@ -239,6 +242,25 @@ def save_robots_rules(conn: Conn, rules: list[RobotsTxt]) -> None:
             "VALUES (?, ?, ?, ?)",
             [r.origin, r.fetched_at, r.status, r.body],
         )
+
+
+def backfill_progress(conn: Conn, source: str) -> tuple[int, int, int, bool]:
+    """(position, records, stored, finished) of a backfill source; zeros when it is new."""
+    row = conn.execute(
+        "SELECT position, records, stored, finished_at IS NOT NULL FROM backfill_progress "
+        "WHERE source = ?",
+        [source],
+    ).fetchone()
+    return (row[0], row[1], row[2], row[3]) if row else (0, 0, 0, False)
+
+
+def save_backfill_progress(conn: Conn, progress: BackfillProgress) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO backfill_progress "
+        "(source, position, records, stored, finished_at, updated_at) "
+        "VALUES (?, ?, ?, ?, CASE WHEN ? THEN now() END, now())",
+        [progress.source, progress.position, progress.records, progress.stored, progress.finished],
+    )
 
 
 def run_recorded(conn: Conn, run_id: str) -> bool:

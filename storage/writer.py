@@ -79,6 +79,15 @@ class RunReport:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class BackfillProgress:
+    source: str  # absolute path and size of the file
+    position: int  # where the next batch starts
+    records: int  # read so far, in all runs
+    stored: int  # articles stored so far, in all runs
+    finished: bool
+
+
 @dataclass(slots=True)
 class RunRecords:
     """Everything one poll gathered: what store_run writes, and what the spool keeps."""
@@ -171,78 +180,107 @@ def store_run(
     Storing the same records twice (a spool file ingested again after a crash)
     changes nothing the second time.
     """
-    report, polls = records.report, records.polls
-    now = report.finished_at
+    report = records.report
     with transaction(conn):
         if queries.run_recorded(conn, report.run_id):
             return report
-        already = queries.stored_urls(conn, [p.entry.url for p in records.batch.pages])
-        pages = [p for p in records.batch.pages if p.entry.url not in already]
-        pages = [p for p in pages if p.entry.url not in already]
-        finder = DuplicateFinder(conn, [p.article for p in pages if p.article is not None])
-        rows: dict[str, list[object]] = {name: [] for name in _ARTICLE_COLUMNS}
-        fingerprints: dict[int, Signature] = {}
-        retry_feeds: set[str] = set()
-        for page in pages:
-            entry = page.entry
-            if page.retry_later:
-                report.pages_failed += 1
-                retry_feeds.add(entry.feed_url)
-                report.errors.append(page.error or f"{entry.link}: failed")
-                continue
-            article_id = queries.article_id_for(entry.url)
-            article = page.article
-            verdict = None
-            if article is not None:
-                verdict = finder.find(article)
-                finder.remember(article_id, article, verdict)
-                fingerprints[article_id] = article.signature
-                if verdict:
-                    report.duplicates += 1
-                else:
-                    report.articles_new += 1
-                report.stored.append(
-                    StoredArticle(
-                        article_id,
-                        entry.url,
-                        article.title or entry.item.title,
-                        entry.feed_url,
-                        verdict.kind if verdict else None,
-                        verdict.original_id if verdict else None,
-                        verdict.similarity if verdict else None,
-                    )
-                )
-            else:
-                report.pages_rejected += 1
-                report.errors.append(page.error or f"{entry.link}: {page.outcome}")
-            _append_row(rows, article_id, page, verdict, report.run_id, now)
-        queries.insert_columns(conn, "articles", rows)
-        queries.insert_signatures(conn, fingerprints)
-
+        retry_feeds = _store_pages(conn, records)
         queries.save_robots_rules(conn, records.batch.robots)
-        for poll in polls:
-            keep_state = poll.failed or poll.feed.url in retry_feeds
-            queries.record_feed_poll(
-                conn,
-                poll.feed.url,
-                polled_at=now,
-                status=poll.status,
-                title=poll.title,
-                error=poll.error,
-                state=None if keep_state else poll.state,
-                next_poll_at=_backoff_until(poll, now, feed_backoff),
-                moved_to=poll.moved_to,
-                disabled_reason=_disabled_reason(poll, now),
-            )
-        report.feeds_polled = len(polls)
-        report.feeds_failed = sum(p.failed for p in polls)
-        report.feeds_unchanged = sum(p.not_modified for p in polls)
-        report.errors[:0] = [p.error for p in polls if p.error]
-        report.originals = queries.describe_articles(
-            conn, sorted({s.duplicate_of for s in report.stored if s.duplicate_of is not None})
-        )
+        _store_feed_health(conn, records, retry_feeds, feed_backoff)
         queries.record_run(conn, report.as_row())
     return report
+
+
+def store_backfill(
+    conn: duckdb.DuckDBPyConnection, records: RunRecords, progress: BackfillProgress
+) -> RunReport:
+    """Store one backfill batch and where the source got to, in one transaction."""
+    with transaction(conn):
+        _store_pages(conn, records)
+        queries.save_robots_rules(conn, records.batch.robots)
+        queries.save_backfill_progress(conn, progress)
+    return records.report
+
+
+def _store_pages(conn: duckdb.DuckDBPyConnection, records: RunRecords) -> set[str | None]:
+    """Deduplicate and insert the pages not stored yet; returns the feeds of pages to retry."""
+    report = records.report
+    already = queries.stored_urls(conn, [p.entry.url for p in records.batch.pages])
+    pages: list[PageResult] = []
+    for page in records.batch.pages:  # each URL once: an archive may hold it twice
+        if page.entry.url not in already:
+            already.add(page.entry.url)
+            pages.append(page)
+    finder = DuplicateFinder(conn, [p.article for p in pages if p.article is not None])
+    rows: dict[str, list[object]] = {name: [] for name in _ARTICLE_COLUMNS}
+    fingerprints: dict[int, Signature] = {}
+    retry_feeds: set[str | None] = set()
+    for page in pages:
+        entry = page.entry
+        if page.retry_later:
+            report.pages_failed += 1
+            retry_feeds.add(entry.feed_url)
+            report.errors.append(page.error or f"{entry.link}: failed")
+            continue
+        article_id = queries.article_id_for(entry.url)
+        article = page.article
+        verdict = None
+        if article is not None:
+            verdict = finder.find(article)
+            finder.remember(article_id, article, verdict)
+            fingerprints[article_id] = article.signature
+            if verdict:
+                report.duplicates += 1
+            else:
+                report.articles_new += 1
+            report.stored.append(
+                StoredArticle(
+                    article_id,
+                    entry.url,
+                    article.title or entry.item.title,
+                    entry.feed_url,
+                    verdict.kind if verdict else None,
+                    verdict.original_id if verdict else None,
+                    verdict.similarity if verdict else None,
+                )
+            )
+        else:
+            report.pages_rejected += 1
+            report.errors.append(page.error or f"{entry.link}: {page.outcome}")
+        _append_row(rows, article_id, page, verdict, report.run_id, report.finished_at)
+    queries.insert_columns(conn, "articles", rows)
+    queries.insert_signatures(conn, fingerprints)
+    report.originals = queries.describe_articles(
+        conn, sorted({s.duplicate_of for s in report.stored if s.duplicate_of is not None})
+    )
+    return retry_feeds
+
+
+def _store_feed_health(
+    conn: duckdb.DuckDBPyConnection,
+    records: RunRecords,
+    retry_feeds: set[str | None],
+    feed_backoff: float,
+) -> None:
+    report, polls, now = records.report, records.polls, records.report.finished_at
+    for poll in polls:
+        keep_state = poll.failed or poll.feed.url in retry_feeds
+        queries.record_feed_poll(
+            conn,
+            poll.feed.url,
+            polled_at=now,
+            status=poll.status,
+            title=poll.title,
+            error=poll.error,
+            state=None if keep_state else poll.state,
+            next_poll_at=_backoff_until(poll, now, feed_backoff),
+            moved_to=poll.moved_to,
+            disabled_reason=_disabled_reason(poll, now),
+        )
+    report.feeds_polled = len(polls)
+    report.feeds_failed = sum(p.failed for p in polls)
+    report.feeds_unchanged = sum(p.not_modified for p in polls)
+    report.errors[:0] = [p.error for p in polls if p.error]
 
 
 def _backoff_until(poll: FeedPoll, now: datetime, base: float) -> datetime | None:

@@ -93,8 +93,8 @@ def test_migration_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None
         )
 
     with connect(db_path) as conn:
-        assert migrate(conn) == ["002_feed_health_robots.sql"]
-        assert schema_version(conn) == "002_feed_health_robots.sql"
+        assert migrate(conn) == ["002_feed_health_robots.sql", "003_backfill.sql"]
+        assert schema_version(conn) == "003_backfill.sql"
         assert conn.execute("SELECT url, current_url, last_success_at IS NOT NULL FROM feeds")
         assert conn.execute("SELECT url, text FROM articles").fetchall() == [
             ("https://a.example/1", "Some text")

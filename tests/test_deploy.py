@@ -75,7 +75,7 @@ def test_deployment_runs_on_a_worker(prefect_env: dict[str, str]) -> None:
     env = prefect_env
     prefect(env, "work-pool", "create", "newsmon", "--type", "process")
     deployed = prefect(env, "--no-prompt", "deploy", "--all")
-    assert "poll-feeds/poll-feeds" in deployed
+    assert "poll-feeds/poll-feeds" in deployed and "backfill/backfill" in deployed
 
     schedule = prefect(env, "deployment", "inspect", "poll-feeds/poll-feeds")
     assert "*/15 * * * *" in schedule and "'newsmon'" in schedule

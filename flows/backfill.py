@@ -1,0 +1,145 @@
+"""The backfill flow: a web archive (WARC) or a list of URLs, through the same extraction,
+deduplication and storage as a poll, a batch at a time, resuming where the last run stopped."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
+from rich.progress import Progress
+
+from extractors import collect
+from extractors.archive import Batch, batches, is_warc
+from extractors.collect import PageBatch, PendingEntry
+from extractors.feeds import FeedItem
+from extractors.normalize import canonical_url
+from extractors.robots import RobotsTxt
+from extractors.seeds import load_seeds
+from newsmon.settings import Settings
+from storage import queries
+from storage.db import open_database
+from storage.writer import BackfillProgress, RunRecords, RunReport, store_backfill, store_seeds
+
+
+@dataclass(slots=True)
+class BackfillReport:
+    source: str
+    records: int = 0  # read in this run
+    articles_new: int = 0
+    duplicates: int = 0
+    pages_rejected: int = 0
+    pages_failed: int = 0
+    finished: bool = False
+
+    def summary(self) -> str:
+        state = "done" if self.finished else "stopped early; run it again to go on"
+        return (
+            f"backfill of {self.source}: {self.records} records read, {self.articles_new} new "
+            f"articles, {self.duplicates} duplicates, {self.pages_rejected} pages without text, "
+            f"{self.pages_failed} left to retry ({state})."
+        )
+
+
+@task(cache_policy=NO_CACHE)
+def extract_batch(batch: Batch, robots: dict[str, RobotsTxt], settings: Settings) -> PageBatch:
+    """Fetch a URL list's pages (robots.txt obeyed), or extract an archive's responses."""
+    if batch.urls:
+        return collect.fetch_all([_entry(url) for url in batch.urls], robots, settings)
+    pages = collect.extract_captured([(_entry(f.url), f) for f in batch.captured], settings)
+    return PageBatch(pages, [])
+
+
+@task(cache_policy=NO_CACHE)
+def store_batch(records: RunRecords, progress: BackfillProgress, settings: Settings) -> RunReport:
+    with open_database(settings) as conn:
+        return store_backfill(conn, records, progress)
+
+
+@flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=2))
+def backfill(
+    path: str,
+    db_path: str | None = None,
+    batch_size: int = 200,
+    max_records: int | None = None,
+    show_progress: bool = False,
+) -> BackfillReport:
+    """Store the articles in `path` (WARC, WARC.gz, or one URL per line).
+
+    Each batch is stored with the file position reached, so a run that stops
+    (killed, or after `max_records`) is resumed by the next one on the same file.
+    """
+    logger = get_run_logger()
+    settings = Settings.from_env().replace(db_path=Path(db_path) if db_path else None)
+    source = Path(path).resolve()
+    key = f"{source} ({source.stat().st_size} bytes)"
+    run_id = flow_run.get_id() or str(uuid.uuid4())
+    report = BackfillReport(str(source))
+
+    with open_database(settings) as conn:
+        store_seeds(conn, load_seeds(settings.seeds_path), datetime.now(UTC))
+        position, read, stored, report.finished = queries.backfill_progress(conn, key)
+    if report.finished:
+        logger.info("%s was backfilled completely already", source)
+        return report
+    if position:
+        logger.info("resuming %s at %s %d", source, "byte" if is_warc(source) else "line", position)
+
+    robots: dict[str, RobotsTxt] = {}
+    with _progress_bar(show_progress, source) as bar:
+        for batch in batches(source, position, batch_size):
+            pages = extract_batch(quote(batch), robots, settings)
+            robots.update({r.origin: r for r in pages.robots})
+            now = datetime.now(UTC)
+            stored_batch = store_batch(
+                quote(RunRecords(RunReport(run_id, now, now), [], pages)),
+                BackfillProgress(key, batch.end, read + batch.read, stored, finished=False),
+                settings,
+            )
+            read += batch.read
+            stored += stored_batch.articles_new + stored_batch.duplicates
+            report.records += batch.read
+            report.articles_new += stored_batch.articles_new
+            report.duplicates += stored_batch.duplicates
+            report.pages_rejected += stored_batch.pages_rejected
+            report.pages_failed += stored_batch.pages_failed
+            logger.info("%s: %d records read, position %d", source.name, read, batch.end)
+            if bar is not None:
+                bar.update(bar.task_ids[0], completed=batch.end)
+            if max_records is not None and report.records >= max_records:
+                break
+        else:
+            with open_database(settings) as conn:
+                queries.save_backfill_progress(
+                    conn, BackfillProgress(key, _size(source), read, stored, finished=True)
+                )
+            report.finished = True
+    logger.info(report.summary())
+    return report
+
+
+def _entry(url: str) -> PendingEntry:
+    return PendingEntry(None, canonical_url(url), url, FeedItem(url, None, None, None, None, None))
+
+
+def _size(source: Path) -> int:
+    """Where the end of `source` is, in the unit batches count in (bytes, or lines)."""
+    if is_warc(source):
+        return source.stat().st_size
+    with source.open("rb") as lines:
+        return sum(1 for _ in lines)
+
+
+def _progress_bar(show: bool, source: Path) -> Progress | nullcontext[None]:
+    if not show:
+        return nullcontext()
+    bar = Progress(transient=False)
+    bar.add_task(f"backfill {source.name}", total=_size(source))
+    return bar
