@@ -165,6 +165,24 @@ def fetch_all(
     return asyncio.run(run())
 
 
+def split_by_host(entries: list[PendingEntry], parts: int) -> list[list[PendingEntry]]:
+    """Up to `parts` groups of entries for separate tasks; a host's entries stay together,
+    so per-host politeness still holds. Largest hosts first, each to the smallest group."""
+    by_host: dict[str, list[PendingEntry]] = {}
+    for entry in entries:
+        by_host.setdefault(origin_of(entry.link), []).append(entry)
+    groups: list[list[PendingEntry]] = [[] for _ in range(max(1, min(parts, len(by_host))))]
+    for host_entries in sorted(by_host.values(), key=len, reverse=True):
+        min(groups, key=len).extend(host_entries)
+    return [group for group in groups if group]
+
+
+def merge(batches: list[PageBatch]) -> PageBatch:
+    return PageBatch(
+        [page for b in batches for page in b.pages], [rules for b in batches for rules in b.robots]
+    )
+
+
 def extract_captured(
     pages: list[tuple[PendingEntry, Fetched]], settings: Settings
 ) -> list[PageResult]:
@@ -188,8 +206,8 @@ def extraction_pool(workers: int) -> Executor | None:
     'spawn', not 'fork': the flow process runs Prefect's threads, and forking a
     process with threads can deadlock the child on a lock held at fork time.
     """
-    if workers <= 0:
-        return None
+    if workers <= 0 or multiprocessing.current_process().daemon:
+        return None  # a Dask worker, say: its processes may not have children
     if workers not in _pools:
         context = multiprocessing.get_context("spawn")
         _pools[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=context)

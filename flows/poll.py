@@ -12,8 +12,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.utilities.annotations import quote
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote, unmapped
 
 from extractors import collect
 from extractors.collect import FeedPoll, FeedState, PageBatch, PendingEntry
@@ -112,7 +112,18 @@ def store(records: RunRecords, settings: Settings) -> RunReport:
         ) from exc
 
 
-@flow(name="poll-feeds", task_runner=ThreadPoolTaskRunner(max_workers=4))
+def _task_runner() -> TaskRunner:  # type: ignore[type-arg]
+    """Threads, or the Dask cluster NEWSMON_DASK_ADDRESS names. Read when this module is
+    imported: Prefect fixes a flow's task runner when the flow is defined."""
+    address = Settings.from_env().dask_address.strip()
+    if address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=address)
+    return ThreadPoolTaskRunner(max_workers=4)
+
+
+@flow(name="poll-feeds", task_runner=_task_runner())
 def poll_feeds(
     feeds_file: str | None = None,
     db_path: str | None = None,
@@ -162,7 +173,10 @@ def poll_and_store(
     # quote(): Prefect would otherwise walk every article in these lists looking for futures.
     polls = poll(due, states, settings)
     entries, robots = select_new_entries(quote(polls), settings)
-    batch = fetch_and_extract(quote(entries), robots, settings)
+    # The one step worth spreading: on threads, or on Dask workers (NEWSMON_DASK_ADDRESS).
+    parts = collect.split_by_host(entries, settings.fan_out)
+    fetched = fetch_and_extract.map(parts, unmapped(robots), unmapped(settings))
+    batch = collect.merge([future.result() for future in fetched])
     report = store(
         quote(
             RunRecords(

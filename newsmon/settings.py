@@ -96,6 +96,14 @@ class Settings:
     lock_wait: float = _env(
         "LOCK_WAIT", _parse_seconds, "seconds to wait for a locked database before spooling"
     )
+    dask_address: str = _env(
+        "DASK_ADDRESS",
+        str,
+        "Dask scheduler (tcp://host:8786) to fetch and extract on; empty: threads",
+    )
+    fan_out: int = _env(
+        "FAN_OUT", _parse_positive_int, "tasks the page fetching is split into, by host"
+    )
     snapshot: bool = _env(
         "SNAPSHOT", _parse_bool, "export Parquet files for analysts after each run that stored"
     )
@@ -124,6 +132,8 @@ class Settings:
             retry_max_wait=60.0,
             feed_backoff=300.0,
             lock_wait=30.0,
+            dask_address="",
+            fan_out=1,
             snapshot=True,
             max_feed_bytes=10 * 1024 * 1024,
             max_page_bytes=5 * 1024 * 1024,
