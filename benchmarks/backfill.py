@@ -10,13 +10,12 @@ import argparse
 import io
 import multiprocessing
 import os
-import queue
 import random
 import tempfile
 import time
 from pathlib import Path
 
-from common import article_page, emit, peak_rss_mb, vocabulary, warm_up_prefect
+from common import article_page, emit, in_process, peak_rss_mb, vocabulary, warm_up_prefect
 
 
 def write_warc(path: Path, pages: int) -> None:
@@ -66,18 +65,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             warc = Path(tmp) / "crawl.warc.gz"
             write_warc(warc, size)
-            context = multiprocessing.get_context("spawn")
-            out = context.Queue()
-            process = context.Process(target=run, args=(warc, Path(tmp) / "b.duckdb", out))
-            process.start()
-            while True:
-                try:
-                    figures = out.get(timeout=1)
-                    break
-                except queue.Empty:
-                    if not process.is_alive():
-                        raise RuntimeError(f"backfill died: {process.exitcode}") from None
-            process.join()
+            figures = in_process(run, warc, Path(tmp) / "b.duckdb")
             emit(
                 "backfill",
                 pages=size,

@@ -6,12 +6,14 @@ import html
 import json
 import multiprocessing
 import os
+import queue
 import random
 import re
 import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as `python benchmarks/x.py` from a checkout
@@ -196,3 +198,21 @@ def warm_up_prefect() -> None:
         return None
 
     warm_up()
+
+
+def in_process(target: Any, *args: Any) -> dict[str, Any]:
+    """Run `target` in a fresh process and return what it reports; its crash is ours."""
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    process = context.Process(target=target, args=(*args, out))
+    process.start()
+    while True:
+        try:
+            result = out.get(timeout=1)
+            break
+        except queue.Empty:
+            if not process.is_alive():
+                died = f"{target.__name__} died with exit code {process.exitcode}"
+                raise RuntimeError(died) from None
+    process.join()
+    return result

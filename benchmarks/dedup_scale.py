@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import queue
 import random
 import statistics
 import tempfile
@@ -22,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import article_text, emit, peak_rss_mb, vocabulary
+from common import article_text, emit, in_process, peak_rss_mb, vocabulary
 
 PLANTED = 100
 FRESH = 100
@@ -133,24 +132,6 @@ def lookup(db_path: Path, out: multiprocessing.Queue) -> None:  # type: ignore[t
             (time.perf_counter() - started) * 1000 / len(articles), 3
         )
     out.put({**figures, "lookup_peak_rss_mb": peak_rss_mb()})
-
-
-def in_process(target: Any, *args: Any) -> dict[str, Any]:
-    """Run `target` in a fresh process and return what it reports; its crash is ours."""
-    context = multiprocessing.get_context("spawn")
-    out = context.Queue()
-    process = context.Process(target=target, args=(*args, out))
-    process.start()
-    while True:
-        try:
-            result = out.get(timeout=1)
-            break
-        except queue.Empty:
-            if not process.is_alive():
-                died = f"{target.__name__} died with exit code {process.exitcode}"
-                raise RuntimeError(died) from None
-    process.join()
-    return result
 
 
 def main() -> None:

@@ -98,3 +98,13 @@ def poll(
 def query(db_path: Path, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
     with duckdb.connect(str(db_path), read_only=True) as conn:
         return conn.execute(sql, params or []).fetchall()
+
+
+def contents(db_path: Path) -> set[tuple[object, ...]]:
+    """What a run leaves behind, without the columns that differ between runs (times, run ids)."""
+    rows = query(
+        db_path,
+        "SELECT a.url, a.status, a.content_hash, a.duplicate_kind, o.url, o.seed_name "
+        "FROM articles a LEFT JOIN articles o ON o.article_id = a.duplicate_of",
+    )
+    return set(rows)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GULF, HARBOR, ROOT, query
+from conftest import GULF, HARBOR, ROOT, contents
 
 
 @pytest.fixture
@@ -21,16 +21,6 @@ def dask_scheduler() -> Iterator[str]:
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         yield cluster.scheduler_address
-
-
-def contents(db_path: Path) -> set[tuple[object, ...]]:
-    return set(
-        query(
-            db_path,
-            "SELECT a.url, a.status, a.content_hash, a.duplicate_kind, o.url, o.seed_name "
-            "FROM articles a LEFT JOIN articles o ON o.article_id = a.duplicate_of",
-        )
-    )
 
 
 def test_a_poll_on_dask_stores_what_the_default_runner_stores(

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import GULF, HARBOR, ROOT, query
+from conftest import GULF, HARBOR, ROOT, contents, query
 from newsmon.report import one_line_summary
 from newsmon.runlock import lock_path
 from newsmon.samplesite import SiteServer
@@ -35,10 +35,11 @@ HOLD = (
 
 
 @contextmanager
-def held(db_path: Path, release_after: float | None = None) -> Iterator[None]:
-    """Another process keeps `db_path` open for writing, as an analyst's DuckDB CLI would."""
+def held(path: Path, script: str = HOLD, release_after: float | None = None) -> Iterator[None]:
+    """Another process holds `path` (by default a DuckDB file open for writing, as an analyst's
+    DuckDB CLI would) until the block ends, or for `release_after` seconds."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(db_path)],
+        [sys.executable, "-c", script, str(path)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -55,16 +56,6 @@ def held(db_path: Path, release_after: float | None = None) -> Iterator[None]:
         if not holder.stdin.closed:
             holder.stdin.close()
         holder.wait(timeout=30)
-
-
-def contents(db_path: Path) -> set[tuple[object, ...]]:
-    """What a run leaves behind, without the columns that differ between runs (times, run ids)."""
-    rows = query(
-        db_path,
-        "SELECT a.url, a.status, a.content_hash, a.duplicate_kind, o.url, o.seed_name "
-        "FROM articles a LEFT JOIN articles o ON o.article_id = a.duplicate_of",
-    )
-    return set(rows)
 
 
 @pytest.fixture(scope="module")
@@ -210,19 +201,8 @@ HOLD_RUN_LOCK = (
 def test_a_poll_that_overlaps_a_running_one_is_skipped(poll, db_path: Path, caplog) -> None:
     lock = lock_path(db_path)
     lock.parent.mkdir(parents=True, exist_ok=True)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_RUN_LOCK, str(lock)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdin is not None
-    assert holder.stdout.readline().strip() == "locked"
-    try:
+    with held(lock, HOLD_RUN_LOCK):
         assert poll(*FEEDS) is None
         assert "poll-feeds run earlier (PID 1" in caplog.text and "is skipped" in caplog.text
         assert not db_path.exists()
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
     assert poll(*FEEDS).articles_new > 0  # released (a killed holder releases it too)
