@@ -22,6 +22,7 @@ from extractors.article import Article, extract_article
 from extractors.feeds import FeedItem, parse_feed
 from extractors.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetched, Fetcher
 from extractors.robots import RobotsTxt, agent_token, fetch_robots, origin_of
+from extractors.topic import Topic
 from newsmon.errors import (
     BlockedByRobotsError,
     BlockedURLError,
@@ -94,7 +95,7 @@ class PendingEntry:
 class PageResult:
     entry: PendingEntry
     # 'ok', 'no_text', 'not_html', 'too_large', 'blocked', 'blocked_by_robots', 'http_error',
-    # or 'failed' (not stored: the next run tries again)
+    # 'off_topic' (not fetched), or 'failed' (not stored: the next run tries again)
     outcome: str
     article: Article | None = None
     status: int | None = None
@@ -163,6 +164,21 @@ def fetch_all(
             return PageBatch(pages, new)
 
     return asyncio.run(run())
+
+
+def skip_off_topic(
+    entries: list[PendingEntry], topic: Topic
+) -> tuple[list[PendingEntry], PageBatch]:
+    """Entries worth fetching, and the clearly off-topic ones as 'off_topic' pages."""
+    wanted: list[PendingEntry] = []
+    skipped: list[PageResult] = []
+    for entry in entries:
+        if topic.clearly_off_topic(entry.item.title or "", entry.item.summary or ""):
+            log.info("entry %s: off topic by its title and summary; not fetched", entry.link)
+            skipped.append(PageResult(entry, "off_topic"))
+        else:
+            wanted.append(entry)
+    return wanted, PageBatch(skipped, [])
 
 
 def split_by_host(entries: list[PendingEntry], parts: int) -> list[list[PendingEntry]]:

@@ -23,6 +23,7 @@ from extractors.feeds import FeedItem
 from extractors.normalize import canonical_url
 from extractors.robots import RobotsTxt
 from extractors.seeds import load_seeds
+from newsmon.feedlist import load_topic
 from newsmon.settings import Settings
 from storage import queries
 from storage.db import open_database
@@ -83,8 +84,10 @@ def backfill(
     run_id = flow_run.get_id() or str(uuid.uuid4())
     report = BackfillReport(str(source))
 
+    seeds = load_seeds(settings.seeds_path)
+    topic = load_topic(settings.feeds_path, [seed.text for seed in seeds])
     with open_database(settings) as conn:
-        store_seeds(conn, load_seeds(settings.seeds_path), datetime.now(UTC))
+        store_seeds(conn, seeds, topic, datetime.now(UTC))
         position, read, stored, report.finished = queries.backfill_progress(conn, key)
     if report.finished:
         logger.info("%s was backfilled completely already", source)
@@ -99,7 +102,7 @@ def backfill(
             robots.update({r.origin: r for r in pages.robots})
             now = datetime.now(UTC)
             stored_batch = store_batch(
-                quote(RunRecords(RunReport(run_id, now, now), [], pages)),
+                quote(RunRecords(RunReport(run_id, now, now), [], pages, topic)),
                 BackfillProgress(key, batch.end, read + batch.read, stored, finished=False),
                 settings,
             )

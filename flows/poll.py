@@ -18,9 +18,10 @@ from prefect.utilities.annotations import quote, unmapped
 from extractors import collect
 from extractors.collect import FeedPoll, FeedState, PageBatch, PendingEntry
 from extractors.robots import RobotsTxt, origin_of
-from extractors.seeds import load_seeds
+from extractors.seeds import Seed, load_seeds
+from extractors.topic import Topic
 from newsmon.errors import DatabaseError, DatabaseLockedError
-from newsmon.feedlist import Feed, load_feeds
+from newsmon.feedlist import Feed, load_feeds, load_topic
 from newsmon.report import feed_table, markdown_summary, one_line_summary
 from newsmon.runlock import RunLockedError, run_lock
 from newsmon.settings import Settings
@@ -41,7 +42,9 @@ TASK_OPTIONS = {"cache_policy": NO_CACHE}
 
 
 @task(**TASK_OPTIONS)
-def prepare_database(settings: Settings, feeds: list[Feed]) -> dict[str, FeedState]:
+def prepare_database(
+    settings: Settings, feeds: list[Feed], seeds: list[Seed], topic: Topic
+) -> dict[str, FeedState]:
     """Migrate, load the seeds, store spooled runs, register the feeds; returns their states.
 
     A database that stays locked is not fatal: the run polls every feed from scratch
@@ -50,7 +53,7 @@ def prepare_database(settings: Settings, feeds: list[Feed]) -> dict[str, FeedSta
     logger = get_run_logger()
     try:
         with open_database(settings) as conn:
-            store_seeds(conn, load_seeds(settings.seeds_path), datetime.now(UTC))
+            store_seeds(conn, seeds, topic, datetime.now(UTC))
             spool.ingest(conn, spool_dir(settings.db_path), settings.feed_backoff)
             queries.sync_feeds(conn, [(feed.url, feed.name) for feed in feeds])
             return queries.feed_states(conn)
@@ -66,16 +69,19 @@ def poll(feeds: list[Feed], states: dict[str, FeedState], settings: Settings) ->
 
 @task(**TASK_OPTIONS)
 def select_new_entries(
-    polls: list[FeedPoll], settings: Settings
-) -> tuple[list[PendingEntry], dict[str, RobotsTxt]]:
-    """The entries to fetch, and the robots.txt rules stored for their sites."""
+    polls: list[FeedPoll], topic: Topic, settings: Settings
+) -> tuple[list[PendingEntry], PageBatch, dict[str, RobotsTxt]]:
+    """The entries to fetch, those skipped as clearly off topic (stored without their
+    page, so they are not looked at again), and the robots.txt rules of their sites."""
     try:
         with connect(settings.db_path, read_only=True, wait=settings.lock_wait) as conn:
             entries = new_entries(conn, polls)
-            return entries, queries.robots_rules(conn, sorted({origin_of(e.link) for e in entries}))
+            robots = queries.robots_rules(conn, sorted({origin_of(e.link) for e in entries}))
     except DatabaseLockedError as exc:
         get_run_logger().warning("%s; fetching every entry's page", exc)
-        return new_entries(None, polls), {}
+        entries, robots = new_entries(None, polls), {}
+    wanted, skipped = collect.skip_off_topic(entries, topic)
+    return wanted, skipped, robots
 
 
 @task(**TASK_OPTIONS)
@@ -164,19 +170,21 @@ def poll_and_store(
     """The pipeline's story, one task per step."""
     started_at = datetime.now(UTC)
     feeds = load_feeds(settings.feeds_path)
+    seeds = load_seeds(settings.seeds_path)
+    topic = load_topic(settings.feeds_path, [seed.text for seed in seeds])
 
-    states = prepare_database(settings, feeds)
+    states = prepare_database(settings, feeds, seeds, topic)
     due = [f for f in feeds if force or states.get(f.url, FeedState()).is_due(started_at)]
     for feed in feeds:
         if feed not in due:
             get_run_logger().info("feed %s: %s", feed.name, _why_skipped(states[feed.url]))
     # quote(): Prefect would otherwise walk every article in these lists looking for futures.
     polls = poll(due, states, settings)
-    entries, robots = select_new_entries(quote(polls), settings)
+    entries, skipped, robots = select_new_entries(quote(polls), topic, settings)
     # The one step worth spreading: on threads, or on Dask workers (NEWSMON_DASK_ADDRESS).
     parts = collect.split_by_host(entries, settings.fan_out)
     fetched = fetch_and_extract.map(parts, unmapped(robots), unmapped(settings))
-    batch = collect.merge([future.result() for future in fetched])
+    batch = collect.merge([skipped, *(future.result() for future in fetched)])
     report = store(
         quote(
             RunRecords(
@@ -189,6 +197,7 @@ def poll_and_store(
                 ),
                 polls,
                 batch,
+                topic,
             )
         ),
         settings,

@@ -1,14 +1,14 @@
-"""The `newsmon` command: poll, demo, status, settings."""
+"""The `newsmon` command: poll, demo, digest, diff, status, backfill, serve, settings."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
-from dataclasses import fields
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,30 @@ def _parser() -> argparse.ArgumentParser:
     enable.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
     enable.set_defaults(command=cmd_enable)
 
+    digest = sub.add_parser(
+        "digest", help="deliver the new developments no digest has carried yet, once"
+    )
+    digest.add_argument(
+        "--since", type=_when, help="only developments first seen since WHEN (2026-11-20, 24h, 7d)"
+    )
+    digest.add_argument(
+        "--dry-run", action="store_true", help="print the digest; record and send nothing"
+    )
+    digest.add_argument(
+        "--send-empty", action="store_true", help="record and send a digest even when empty"
+    )
+    digest.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
+    digest.set_defaults(command=cmd_digest)
+
+    diff = sub.add_parser(
+        "diff", help="developments and figure changes since WHEN, delivered or not"
+    )
+    diff.add_argument(
+        "--since", type=_when, required=True, help="2026-11-20, 2026-11-20T08:00, 24h, 7d"
+    )
+    diff.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
+    diff.set_defaults(command=cmd_diff)
+
     settings = sub.add_parser("settings", help="every NEWSMON_* setting and its current value")
     settings.set_defaults(command=cmd_settings)
     return parser
@@ -147,6 +171,58 @@ def _run_poll(feeds_file: Path | None, db_path: Path | None, force: bool = False
     return 0
 
 
+def cmd_digest(args: argparse.Namespace) -> int:
+    Settings.from_env()  # a wrong setting fails here, in one line
+    from flows.digest import digest
+
+    result = digest(
+        since=args.since,
+        dry_run=args.dry_run,
+        send_empty=args.send_empty,
+        db_path=str(args.db) if args.db else None,
+    )
+    if result is None:
+        print("newsmon: another run holds the database; this digest was skipped", file=sys.stderr)
+        return 0
+    if args.dry_run or result.recorded:
+        print(result.markdown)
+    print(result.summary())
+    for line in result.failed + result.unconfirmed:
+        print(f"newsmon: {line}", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from publish.render import render_text
+    from storage import digests
+    from storage.db import connect
+
+    settings = Settings.from_env().replace(db_path=args.db)
+    if not settings.db_path.exists():
+        raise ConfigError(f"no database at {settings.db_path} yet; run `newsmon poll` first")
+    with connect(settings.db_path, read_only=True, wait=settings.lock_wait) as conn:
+        now = datetime.now(UTC)
+        found = digests.gather(conn, "diff", now, args.since, undelivered=False)
+    print(render_text(found, f"What changed since {args.since:%Y-%m-%d %H:%M} UTC"), end="")
+    return 0
+
+
+def _when(raw: str) -> datetime:
+    """A point in time from the command line: a date, a UTC time, or a span back from now."""
+    match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", raw)
+    if match:
+        unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
+        return datetime.now(UTC) - timedelta(**{unit: int(match.group(1))})
+    try:
+        at = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{raw!r} is not a time: give a date (2026-11-20), a UTC time "
+            "(2026-11-20T08:00) or a span back from now (90m, 24h, 7d, 2w)"
+        ) from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def cmd_backfill(args: argparse.Namespace) -> int:
     if not args.path.is_file():
         raise ConfigError(f"{args.path}: no such file")
@@ -170,6 +246,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from prefect.schedules import Cron
 
     from flows.backfill import backfill
+    from flows.digest import digest
     from flows.poll import poll_feeds
     from newsmon.deployments import schedules
 
@@ -180,6 +257,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     }
     serve(
         poll_feeds.to_deployment(name="poll-feeds", schedules=crons["poll-feeds"]),
+        digest.to_deployment(name="digest", schedules=crons["digest"]),
         backfill.to_deployment(name="backfill", schedules=crons["backfill"]),
     )
     return 0
@@ -263,14 +341,9 @@ def cmd_enable(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
-    for (variable, doc), value in zip(Settings.documented(), _values(settings), strict=True):
+    for variable, doc, value in Settings.from_env().shown():
         print(f"{variable}={value}    # {doc}")
     return 0
-
-
-def _values(settings: Settings) -> list[Any]:
-    return [getattr(settings, f.name) for f in fields(settings)]
 
 
 def _json_default(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""The feeds file: which feeds to poll, read from TOML and checked key by key."""
+"""The feeds file: the feeds to poll and the topic, read from TOML and checked key by key."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from extractors.topic import Topic, build_topic
 from newsmon.errors import FeedsFileError
 
 FEED_KEYS = {"url": "feed address (http or https)", "name": "short label shown in status"}
@@ -18,26 +20,22 @@ class Feed:
     name: str
 
 
+TOPIC_KEYS = {
+    "keywords": "words that make an article relevant, in any language",
+    "min_relevance": "articles scoring below it (0 to 1) stay out of developments and digests",
+    "skip_off_topic": "skip fetching entries whose title and summary share nothing with the topic",
+}
+
+
 def load_feeds(path: Path) -> list[Feed]:
     """Every feed in `path`, in file order; a wrong key or value names its line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FeedsFileError(
-            str(path), "no such file; create it or set NEWSMON_FEEDS to your feeds file"
-        ) from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
-        raise FeedsFileError(str(path), f"not valid TOML: {exc}", line) from None
-
-    unknown_top = sorted(set(document) - {"feeds"})
+    text, document = _read(path)
+    unknown_top = sorted(set(document) - {"feeds", "topic"})
     if unknown_top:
         key = unknown_top[0]
         raise FeedsFileError(
             str(path),
-            f"unknown key {key!r}; the file holds [[feeds]] tables only",
+            f"unknown key {key!r}; the file holds [[feeds]] tables and one [topic] table",
             _find_key_line(text, key, 0),
         )
     tables = document.get("feeds", [])
@@ -76,6 +74,52 @@ def load_feeds(path: Path) -> list[Feed]:
             )
         feeds.append(Feed(url=url, name=name))
     return feeds
+
+
+def load_topic(path: Path, seed_texts: list[str]) -> Topic:
+    """The topic profile: the seeds' words plus the feeds file's optional [topic] table."""
+    text, document = _read(path)
+    table = document.get("topic", {})
+    if not isinstance(table, dict):
+        raise FeedsFileError(str(path), "'topic' must be a table: write [topic]")
+    for key in table:
+        if key not in TOPIC_KEYS:
+            raise FeedsFileError(
+                str(path),
+                f"unknown key {key!r} in [topic]; allowed keys: {', '.join(sorted(TOPIC_KEYS))}",
+                _find_key_line(text, key, 0),
+            )
+    keywords = table.get("keywords", [])
+    min_relevance = table.get("min_relevance", 0.15)
+    skip = table.get("skip_off_topic", True)
+    problem = None
+    if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+        problem = "keywords", 'keywords must be a list of strings, e.g. ["gaza", "غزة"]'
+    elif (
+        isinstance(min_relevance, bool)
+        or not isinstance(min_relevance, int | float)
+        or not 0 <= min_relevance <= 1
+    ):
+        problem = "min_relevance", "min_relevance must be a number from 0 to 1"
+    elif not isinstance(skip, bool):
+        problem = "skip_off_topic", "skip_off_topic must be true or false"
+    if problem:
+        raise FeedsFileError(str(path), problem[1], _find_key_line(text, problem[0], 0))
+    return build_topic(seed_texts, keywords, float(min_relevance), skip)
+
+
+def _read(path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FeedsFileError(
+            str(path), "no such file; create it or set NEWSMON_FEEDS to your feeds file"
+        ) from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        raise FeedsFileError(str(path), f"not valid TOML: {exc}", line) from None
 
 
 def _table_line(text: str, index: int) -> int | None:

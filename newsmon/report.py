@@ -9,12 +9,13 @@ from storage.writer import RunReport, StoredArticle
 def one_line_summary(report: RunReport) -> str:
     skipped = f", {report.feeds_skipped} skipped (backing off or disabled)"
     skipped = skipped if report.feeds_skipped else ""
-    if not report.stored and not report.errors and report.pages_rejected == 0:
+    if not report.stored and not report.errors and not report.pages_rejected + report.off_topic:
         seen = f", {report.entries_seen} entries all stored before" if report.entries_seen else ""
         return (
             f"Nothing new: {report.feeds_polled} feeds polled{skipped}, "
             f"{report.feeds_unchanged} unchanged since the last poll{seen}."
         )
+    off_topic = f"{report.off_topic} off topic (not fetched), " if report.off_topic else ""
     if report.spooled and not report.stored:
         return (
             f"{report.feeds_polled} feeds polled{skipped}, {report.entries_seen} entries seen; "
@@ -23,9 +24,9 @@ def one_line_summary(report: RunReport) -> str:
     return (
         f"{report.feeds_polled} feeds polled ({report.feeds_failed} failed, "
         f"{report.feeds_unchanged} unchanged{skipped}), {report.entries_seen} entries seen, "
-        f"{report.articles_new} new articles, {report.duplicates} duplicates, "
-        f"{report.pages_rejected} pages stored without text, "
-        f"{report.pages_failed} pages left for the next run."
+        f"{report.articles_new} new articles ({report.developments} new developments), "
+        f"{report.duplicates} duplicates, {report.pages_rejected} pages stored without text, "
+        f"{off_topic}{report.pages_failed} pages left for the next run."
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -61,9 +62,17 @@ def _parse_private_hosts(raw: str) -> bool | tuple[Network, ...]:
         ) from None
 
 
-def _env(name: str, parse: Callable[[str], Any], doc: str) -> Any:
-    """Declare a field read from NEWSMON_<name>; `doc` feeds `newsmon settings` and the README."""
-    return field(metadata={"env": ENV_PREFIX + name, "parse": parse, "doc": doc})
+def _parse_urls(raw: str) -> tuple[str, ...]:
+    return tuple(part for part in re.split(r"[\s,]+", raw) if part)
+
+
+def _env(name: str, parse: Callable[[str], Any], doc: str, secret: bool = False) -> Any:
+    """Declare a field read from NEWSMON_<name>; `doc` feeds `newsmon settings` and the README.
+    A secret never shows in a repr, a log line or `newsmon settings`."""
+    return field(
+        repr=not secret,
+        metadata={"env": ENV_PREFIX + name, "parse": parse, "doc": doc, "secret": secret},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +116,15 @@ class Settings:
     snapshot: bool = _env(
         "SNAPSHOT", _parse_bool, "export Parquet files for analysts after each run that stored"
     )
+    digest_dir: Path = _env(
+        "DIGEST_DIR", Path, "folder for digest files (Markdown, HTML, JSON) and developments.atom"
+    )
+    notify_urls: tuple[str, ...] = _env(
+        "NOTIFY_URLS",
+        _parse_urls,
+        "apprise URLs each digest is sent to, space- or comma-separated (secret, never shown)",
+        secret=True,
+    )
     max_feed_bytes: int = _env("MAX_FEED_BYTES", _parse_positive_int, "largest feed body kept")
     max_page_bytes: int = _env("MAX_PAGE_BYTES", _parse_positive_int, "largest page body kept")
     extract_workers: int = _env(
@@ -135,6 +153,8 @@ class Settings:
             dask_address="",
             fan_out=1,
             snapshot=True,
+            digest_dir=Path("data/digests"),
+            notify_urls=(),
             max_feed_bytes=10 * 1024 * 1024,
             max_page_bytes=5 * 1024 * 1024,
             extract_workers=os.cpu_count() or 1,
@@ -160,7 +180,22 @@ class Settings:
         current.update({k: v for k, v in changes.items() if v is not None})
         return Settings(**current)
 
+    def shown(self) -> list[tuple[str, str, object]]:
+        """(variable, description, value) of every setting, secrets masked."""
+        return [
+            (
+                f.metadata["env"],
+                f.metadata["doc"],
+                _mask(getattr(self, f.name)) if f.metadata["secret"] else getattr(self, f.name),
+            )
+            for f in fields(self)
+        ]
+
     @staticmethod
     def documented() -> list[tuple[str, str]]:
         """(variable, description) for every setting, in declaration order."""
         return [(f.metadata["env"], f.metadata["doc"]) for f in fields(Settings)]
+
+
+def _mask(value: object) -> str:
+    return f"({len(value)} set, hidden)" if isinstance(value, tuple) else "(hidden)"

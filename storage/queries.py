@@ -325,3 +325,50 @@ def describe_articles(conn: Conn, article_ids: list[int]) -> dict[int, str]:
         [article_ids],
     ).fetchall()
     return dict(rows)
+
+
+# --- analysis (storage/analysis.py) ------------------------------------------------------
+
+
+def update_analysis(
+    conn: Conn, article_ids: list[int], relevance: list[float | None], story_ids: list[int | None]
+) -> None:
+    if not article_ids:
+        return
+    conn.execute(
+        "UPDATE articles SET relevance = u.relevance, story_id = u.story_id "
+        "FROM (SELECT unnest($1) AS article_id, unnest($2::DOUBLE[]) AS relevance, "
+        "unnest($3::BIGINT[]) AS story_id) AS u WHERE articles.article_id = u.article_id",
+        [article_ids, relevance, story_ids],
+    )
+
+
+def known_fact_keys(conn: Conn, keys: list[int]) -> set[int]:
+    if not keys:
+        return set()
+    rows = conn.execute("SELECT fact_key FROM facts WHERE fact_key = ANY($1)", [keys])
+    return {row[0] for row in rows.fetchall()}
+
+
+def stories_since(conn: Conn, since: datetime | None) -> list[tuple[int, str, datetime | None]]:
+    """Stories an article of this batch may join: seed stories, and those active since `since`."""
+    return conn.execute(
+        "SELECT story_id, terms, last_event_at FROM stories "
+        "WHERE $1::TIMESTAMPTZ IS NULL OR last_event_at IS NULL OR last_event_at >= $1 "
+        "ORDER BY story_id",
+        [since],
+    ).fetchall()
+
+
+def touch_stories(conn: Conn, last_event_at: dict[int, datetime | None]) -> None:
+    for story_id, at in last_event_at.items():
+        conn.execute("UPDATE stories SET last_event_at = $2 WHERE story_id = $1", [story_id, at])
+
+
+def story_ids(conn: Conn, article_ids: list[int]) -> dict[int, int | None]:
+    if not article_ids:
+        return {}
+    rows = conn.execute(
+        "SELECT article_id, story_id FROM articles WHERE article_id = ANY($1)", [article_ids]
+    )
+    return dict(rows.fetchall())

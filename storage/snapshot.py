@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 
 SMALL = ("feeds", "feed_health", "poll_runs")  # exported after every run
-LARGE = ("articles", "duplicates")  # exported when the run stored articles
+# Exported when the run stored articles.
+LARGE = ("articles", "duplicates", "stories", "developments", "figures", "figure_changes")
 
 
 def snapshot_dir(db_path: Path) -> Path:

@@ -18,7 +18,7 @@ from newsmon.errors import DatabaseError
 from storage.writer import RunRecords, RunReport, store_run
 
 log = logging.getLogger(__name__)
-FORMAT = 1  # bump when RunRecords changes shape
+FORMAT = 2  # bump when RunRecords changes shape
 
 
 def spool_dir(db_path: Path) -> Path:

@@ -16,7 +16,9 @@ from extractors.article import Article
 from extractors.collect import FeedPoll, PageBatch, PageResult
 from extractors.dedup import Signature, compare
 from extractors.seeds import Seed
+from extractors.topic import Topic
 from storage import queries
+from storage.analysis import analyse_pending
 from storage.db import transaction
 
 URL, EXACT, NEAR = "url", "exact", "near"
@@ -57,6 +59,8 @@ class RunReport:
     duplicates: int = 0
     pages_rejected: int = 0
     pages_failed: int = 0
+    off_topic: int = 0  # entries skipped before fetching: clearly off topic
+    developments: int = 0
     stored: list[StoredArticle] = field(default_factory=list)
     originals: dict[int, str] = field(default_factory=dict)  # id -> seed name or URL, for display
     errors: list[str] = field(default_factory=list)
@@ -76,6 +80,8 @@ class RunReport:
             "pages_failed": self.pages_failed,
             "feeds_skipped": self.feeds_skipped,
             "spooled": self.spooled,
+            "off_topic": self.off_topic,
+            "developments": self.developments,
         }
 
 
@@ -95,6 +101,7 @@ class RunRecords:
     report: RunReport
     polls: list[FeedPoll]
     batch: PageBatch
+    topic: Topic = Topic()  # what relevance and developments are measured against
 
 
 class DuplicateFinder:
@@ -140,8 +147,11 @@ class DuplicateFinder:
             self._buckets.setdefault(band, []).append(article_id)
 
 
-def store_seeds(conn: duckdb.DuckDBPyConnection, seeds: list[Seed], now: datetime) -> list[str]:
-    """Insert new seeds, replace changed ones; returns the names written. Idempotent."""
+def store_seeds(
+    conn: duckdb.DuckDBPyConnection, seeds: list[Seed], topic: Topic, now: datetime
+) -> list[str]:
+    """Insert new seeds, replace changed ones, and analyse them: their facts are the
+    baseline of novelty. Returns the names written. Idempotent."""
     stored = queries.seed_hashes(conn)
     changed = [s for s in seeds if stored.get(s.name) != s.content_hash]
     if not changed:
@@ -169,6 +179,7 @@ def store_seeds(conn: duckdb.DuckDBPyConnection, seeds: list[Seed], now: datetim
         queries.insert_signatures(
             conn, {i: s.signature for i, s in zip(ids, changed, strict=True) if s.signature}
         )
+        analyse_pending(conn, topic, now)
     return [s.name for s in changed]
 
 
@@ -185,6 +196,7 @@ def store_run(
         if queries.run_recorded(conn, report.run_id):
             return report
         retry_feeds = _store_pages(conn, records)
+        report.developments = analyse_pending(conn, records.topic, report.finished_at).developments
         queries.save_robots_rules(conn, records.batch.robots)
         _store_feed_health(conn, records, retry_feeds, feed_backoff)
         queries.record_run(conn, report.as_row())
@@ -197,6 +209,9 @@ def store_backfill(
     """Store one backfill batch and where the source got to, in one transaction."""
     with transaction(conn):
         _store_pages(conn, records)
+        records.report.developments = analyse_pending(
+            conn, records.topic, records.report.finished_at
+        ).developments
         queries.save_robots_rules(conn, records.batch.robots)
         queries.save_backfill_progress(conn, progress)
     return records.report
@@ -244,6 +259,8 @@ def _store_pages(conn: duckdb.DuckDBPyConnection, records: RunRecords) -> set[st
                     verdict.similarity if verdict else None,
                 )
             )
+        elif page.outcome == "off_topic":
+            report.off_topic += 1
         else:
             report.pages_rejected += 1
             report.errors.append(page.error or f"{entry.link}: {page.outcome}")

@@ -116,6 +116,7 @@ def test_serve_registers_the_schedule_of_prefect_yaml(prefect_api: None) -> None
             with get_client(sync_client=True) as client:
                 try:
                     deployment = client.read_deployment_by_name("poll-feeds/poll-feeds")
+                    digest = client.read_deployment_by_name("digest/digest")
                     break
                 except Exception:  # not registered yet
                     assert server.poll() is None, server.stdout.read() if server.stdout else ""
@@ -125,3 +126,4 @@ def test_serve_registers_the_schedule_of_prefect_yaml(prefect_api: None) -> None
         server.terminate()
         server.wait(timeout=30)
     assert [s.schedule.cron for s in deployment.schedules] == [cron] == ["*/15 * * * *"]
+    assert [s.schedule.cron for s in digest.schedules] == ["5 * * * *"]

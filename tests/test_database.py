@@ -84,16 +84,25 @@ def test_migration_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None
         )
 
     with connect(db_path) as conn:
-        assert migrate(conn) == ["002_feed_health_robots.sql", "003_backfill.sql"]
-        assert schema_version(conn) == "003_backfill.sql"
+        assert migrate(conn) == [
+            "002_feed_health_robots.sql",
+            "003_backfill.sql",
+            "004_developments.sql",
+        ]
+        assert schema_version(conn) == "004_developments.sql"
         assert conn.execute("SELECT url, current_url, last_success_at IS NOT NULL FROM feeds")
         assert conn.execute("SELECT url, text FROM articles").fetchall() == [
             ("https://a.example/1", "Some text")
         ]
         conn.execute(
             "INSERT INTO articles (article_id, url, fetched_at, status) "
-            "VALUES (2, 'https://a.example/2', now(), 'blocked_by_robots')"
+            "VALUES (2, 'https://a.example/2', now(), 'blocked_by_robots'), "
+            "(3, 'https://a.example/3', now(), 'off_topic')"
         )
+        # Stored before 004, so not analysed yet: the next run's analysis picks it up.
+        assert conn.execute(
+            "SELECT relevance, story_id FROM articles WHERE article_id = 1"
+        ).fetchall() == [(None, None)]
         with pytest.raises(duckdb.ConstraintException):
             conn.execute(
                 "INSERT INTO articles (article_id, url, fetched_at) VALUES (1, 'x', now())"

@@ -39,6 +39,7 @@ def prefect_env(tmp_path: Path, site: SiteServer) -> Iterator[dict[str, str]]:
         "PREFECT_WORKER_QUERY_SECONDS": "1",
         "NEWSMON_FEEDS": str(feeds),
         "NEWSMON_DB": str(tmp_path / "deployed.duckdb"),
+        "NEWSMON_DIGEST_DIR": str(tmp_path / "digests"),
     }
     server = subprocess.Popen(
         [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
@@ -75,10 +76,12 @@ def test_deployment_runs_on_a_worker(prefect_env: dict[str, str]) -> None:
     env = prefect_env
     prefect(env, "work-pool", "create", "newsmon", "--type", "process")
     deployed = prefect(env, "--no-prompt", "deploy", "--all")
-    assert "poll-feeds/poll-feeds" in deployed and "backfill/backfill" in deployed
+    for name in ("poll-feeds/poll-feeds", "digest/digest", "backfill/backfill"):
+        assert name in deployed
 
     schedule = prefect(env, "deployment", "inspect", "poll-feeds/poll-feeds")
     assert "*/15 * * * *" in schedule and "'newsmon'" in schedule
+    assert "5 * * * *" in prefect(env, "deployment", "inspect", "digest/digest")
 
     worker = subprocess.Popen(
         [*PREFECT, "worker", "start", "--pool", "newsmon"],
@@ -92,11 +95,22 @@ def test_deployment_runs_on_a_worker(prefect_env: dict[str, str]) -> None:
         ran = prefect(
             env, "deployment", "run", "poll-feeds/poll-feeds", "--watch", "--watch-timeout", "240"
         )
+        digested = prefect(
+            env, "deployment", "run", "digest/digest", "--watch", "--watch-timeout", "240"
+        )
     finally:
         os.killpg(worker.pid, 15)
         worker.wait(timeout=30)
     assert "Completed" in ran, ran
+    assert "Completed" in digested, digested
 
     db = Path(env["NEWSMON_DB"])
     assert query(db, "SELECT count(*) FROM articles WHERE status = 'ok' AND NOT is_seed") == [(3,)]
     assert query(db, "SELECT count(*) FROM poll_runs") == [(1,)]
+    # The digest carried every development the poll found, and wrote its feed.
+    assert (
+        query(db, "SELECT sum(developments) FROM digests")
+        == query(db, "SELECT count(*) FROM developments")
+        != [(0,)]
+    )
+    assert (Path(env["NEWSMON_DIGEST_DIR"]) / "developments.atom").exists()

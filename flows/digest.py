@@ -1,0 +1,169 @@
+"""The digest flow: new developments since the last digest, grouped by story, delivered once."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from newsmon.errors import ConfigError
+from newsmon.runlock import RunLockedError, run_lock
+from newsmon.settings import Settings
+from publish import atom, notify
+from publish.render import render
+from storage import digests
+from storage.db import connect, open_database
+
+ATOM_ENTRIES = 50  # digests kept in developments.atom
+
+
+@dataclass(slots=True)
+class DigestResult:
+    """What one digest run did, for the CLI and the tests."""
+
+    digest_id: str
+    developments: int
+    stories: int
+    markdown: str
+    recorded: bool  # False for a dry run, or an empty digest nobody asked for
+    sent: list[str] = field(default_factory=list)  # channel labels
+    failed: list[str] = field(default_factory=list)  # one line each: channel and reason
+    unconfirmed: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if not self.recorded:
+            what = (
+                "nothing new, nothing sent" if not self.developments else "not recorded (dry run)"
+            )
+            return f"digest {self.digest_id}: {self.developments} developments; {what}."
+        return (
+            f"digest {self.digest_id}: {self.developments} developments in {self.stories} "
+            f"stories; sent to {len(self.sent)} channels, {len(self.failed)} failed."
+        )
+
+
+@task(cache_policy=NO_CACHE)
+def compose(
+    settings: Settings, since: datetime | None, dry_run: bool, send_empty: bool
+) -> DigestResult:
+    """Gather and render the digest; unless a dry run, record it with a delivery per channel."""
+    now = datetime.now(UTC)
+    digest_id = f"{now:%Y%m%dT%H%M%S}.{now.microsecond:06d}Z"
+    if dry_run:
+        if not settings.db_path.exists():
+            raise ConfigError(f"no database at {settings.db_path} yet; run `newsmon poll` first")
+        with connect(settings.db_path, read_only=True, wait=settings.lock_wait) as conn:
+            digest = digests.gather(conn, digest_id, now, since)
+        return _result(digest, render(digest), recorded=False)
+    with open_database(settings) as conn:
+        interrupted = digests.mark_interrupted(conn, now)
+        digest = digests.gather(conn, digest_id, now, since)
+        rendered = render(digest)
+        recorded = not digest.is_empty or send_empty
+        if recorded:
+            channels = {
+                notify.channel_key(u): notify.channel_label(u) for u in settings.notify_urls
+            }
+            digests.record(conn, digest, rendered, channels)
+    result = _result(digest, rendered, recorded)
+    for delivery in interrupted:
+        message = (
+            f"digest {delivery.digest_id} to {delivery.channel_label} may or may not have arrived: "
+            f"a run stopped while sending it; it is not sent again (see {settings.digest_dir})"
+        )
+        get_run_logger().warning(message)
+        result.unconfirmed.append(message)
+    return result
+
+
+@task(cache_policy=NO_CACHE)
+def deliver(settings: Settings, result: DigestResult) -> None:
+    """Send every pending or failed delivery, this digest's and older ones', to its channel."""
+    urls = {notify.channel_key(url): url for url in settings.notify_urls}
+    with open_database(settings) as conn:
+        due = digests.due(conn, sorted(urls))
+    for delivery in due:
+        with open_database(settings) as conn:
+            message = digests.rendered(conn, delivery.digest_id)["markdown"]
+            digests.set_status(conn, delivery, "sending", datetime.now(UTC))
+        error = notify.send(urls[delivery.channel], f"newsmon digest {delivery.digest_id}", message)
+        with open_database(settings) as conn:
+            digests.set_status(
+                conn, delivery, "failed" if error else "sent", datetime.now(UTC), error
+            )
+        if error:
+            get_run_logger().warning("digest %s: %s", delivery.digest_id, error)
+            result.failed.append(error)
+        else:
+            get_run_logger().info(
+                "digest %s sent to %s", delivery.digest_id, delivery.channel_label
+            )
+            result.sent.append(delivery.channel_label)
+
+
+@task(cache_policy=NO_CACHE)
+def write_files(settings: Settings) -> Path:
+    """The recent digests' files (any a crashed run did not write) and the Atom feed."""
+    with connect(settings.db_path, wait=settings.lock_wait) as conn:
+        recent = digests.recent(conn, ATOM_ENTRIES)
+        folder = settings.digest_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        for digest_id, *_ in recent:
+            files = {kind: folder / f"{digest_id}.{ext}" for kind, ext in _EXTENSIONS.items()}
+            if not all(path.exists() for path in files.values()):
+                for kind, text in digests.rendered(conn, digest_id).items():
+                    files[kind].write_text(text, encoding="utf-8")
+    return atom.write_feed(folder / "developments.atom", recent, datetime.now(UTC))
+
+
+_EXTENSIONS = {"markdown": "md", "html": "html", "json": "json"}
+
+
+@flow(name="digest")
+def digest(
+    since: datetime | None = None,
+    dry_run: bool = False,
+    send_empty: bool = False,
+    db_path: str | None = None,
+) -> DigestResult | None:
+    """Deliver the developments no digest has carried yet (first seen after `since`, if
+    given) to every NEWSMON_NOTIFY_URLS channel, the digest files and the Atom feed.
+
+    Returns None when another run holds the database: this one is skipped.
+    """
+    settings = Settings.from_env().replace(db_path=Path(db_path) if db_path else None)
+    logger = get_run_logger()
+    run_id = flow_run.get_id() or str(uuid.uuid4())
+    if dry_run:
+        result = compose(settings, since, dry_run=True, send_empty=send_empty)
+    else:
+        try:
+            with run_lock(settings.db_path, f"digest run {run_id}"):
+                result = compose(settings, since, dry_run=False, send_empty=send_empty)
+                deliver(settings, result)  # also retries earlier digests' failed deliveries
+                if result.recorded:
+                    write_files(settings)
+        except RunLockedError as exc:
+            logger.warning(str(exc))
+            return None
+    logger.info(result.summary())
+    create_markdown_artifact(
+        key="digest", markdown=result.markdown, description="New developments in this digest"
+    )
+    return result
+
+
+def _result(digest: digests.Digest, rendered: dict[str, str], recorded: bool) -> DigestResult:
+    return DigestResult(
+        digest_id=digest.digest_id,
+        developments=len(digest.development_ids),
+        stories=len(digest.stories),
+        markdown=rendered["markdown"],
+        recorded=recorded,
+    )

@@ -1,0 +1,316 @@
+"""Relevance, stories, facts, developments and figures for newly stored articles.
+
+Runs inside the writer's transaction, so a poll leaves the database complete.
+It picks up every 'ok' article not analysed yet (relevance IS NULL): seeds,
+this run's pages, and after an upgrade the articles stored before it.
+
+Novelty: every fact ever stated (a figure, a name, a quote; content words for
+scripts without capitals) is in the `facts` table, keyed by a hash under a
+primary-key index, so checking a sentence costs index lookups, not a scan of
+the corpus. A sentence of a relevant original that states a fact not in that
+table is a development.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from extractors.facts import NAME, TERM, Fact, Sentence, analyse, name_variants
+from extractors.topic import Topic, content_words
+from storage import queries
+
+STORY_WINDOW = timedelta(days=3)  # an article joins only stories active this close to it
+STORY_SIMILARITY = 0.4  # cosine of words and names needed to join a story
+STORY_TERMS = 40
+TOPIC_WORDS_IGNORED = 30  # the profile's top words say what the whole topic is, not which event
+NEW_TERMS_SHARE = 0.5  # caseless sentences: share of unseen content words that makes news
+
+
+@dataclass(slots=True)
+class Analysis:
+    """What one analysis pass did, for the run's report."""
+
+    articles: int = 0
+    relevant: int = 0
+    developments: int = 0
+    figures: int = 0
+    stories_opened: int = 0
+    story_of: dict[int, int] = field(default_factory=dict)  # article_id -> story_id
+
+
+@dataclass(slots=True)
+class _Story:
+    story_id: int
+    terms: dict[str, float]
+    last_event_at: datetime | None
+
+
+def analyse_pending(conn: duckdb.DuckDBPyConnection, topic: Topic, now: datetime) -> Analysis:
+    """Analyse every stored 'ok' article that has no relevance yet, oldest first."""
+    rows = conn.execute(
+        "SELECT article_id, title, text, is_seed, duplicate_of, "
+        "coalesce(published_at, fetched_at) AS event_at FROM articles "
+        "WHERE status = 'ok' AND relevance IS NULL "
+        "ORDER BY is_seed DESC, duplicate_of IS NOT NULL, fetched_at, published_at NULLS LAST, "
+        "article_id"
+    ).fetchall()
+    result = Analysis(articles=len(rows))
+    if not rows:
+        return result
+    articles = [_Pending(*row) for row in rows]
+    for article in articles:
+        article.relevance = topic.relevance(f"{article.title or ''}\n{article.text}")
+        article.relevant = article.is_seed or (
+            article.duplicate_of is None and topic.is_relevant(article.relevance)
+        )
+        if article.relevant:
+            article.sentences = analyse(article.text)
+    result.relevant = sum(a.relevant for a in articles)
+
+    known = _known_facts(conn, articles)
+    stories = _recent_stories(conn, articles)
+    originals = _stories_of(conn, [a.duplicate_of for a in articles if a.duplicate_of])
+    rows_out = _Rows()
+    common = frozenset(list(topic.profile)[:TOPIC_WORDS_IGNORED])
+    for article in articles:
+        if article.duplicate_of is not None:
+            article.story_id = originals.get(article.duplicate_of)
+            continue
+        if not article.relevant:
+            continue
+        article.story_id = _assign_story(article, stories, common, rows_out, now)
+        originals[article.article_id] = article.story_id
+        _collect_facts(article, known, rows_out, now)
+    queries.update_analysis(
+        conn,
+        [a.article_id for a in articles],
+        [a.relevance for a in articles],
+        [a.story_id for a in articles],
+    )
+    rows_out.insert(conn, stories)
+    result.developments = len(rows_out.developments["development_id"])
+    result.figures = len(rows_out.figures["article_id"])
+    result.stories_opened = len(rows_out.stories["story_id"])
+    result.story_of = {a.article_id: a.story_id for a in articles if a.story_id is not None}
+    return result
+
+
+@dataclass(slots=True)
+class _Pending:
+    article_id: int
+    title: str | None
+    text: str
+    is_seed: bool
+    duplicate_of: int | None
+    event_at: datetime | None
+    relevance: float | None = None
+    relevant: bool = False
+    story_id: int | None = None
+    sentences: list[Sentence] = field(default_factory=list)
+
+    @property
+    def published_at(self) -> datetime | None:
+        return None if self.is_seed else self.event_at
+
+
+@dataclass(slots=True)
+class _Rows:
+    """Rows to insert, column by column (see queries.insert_columns)."""
+
+    facts: dict[str, list[Any]] = field(
+        default_factory=lambda: {
+            k: [] for k in ("fact_key", "kind", "text", "article_id", "first_seen_at")
+        }
+    )
+    developments: dict[str, list[Any]] = field(
+        default_factory=lambda: {
+            k: []
+            for k in (
+                "development_id",
+                "article_id",
+                "story_id",
+                "position",
+                "sentence",
+                "novelty",
+                "new_facts",
+                "first_seen_at",
+            )
+        }  # fmt: skip
+    )
+    figures: dict[str, list[Any]] = field(
+        default_factory=lambda: {
+            k: []
+            for k in (
+                "article_id",
+                "position",
+                "metric",
+                "value",
+                "unit",
+                "sentence",
+                "published_at",
+            )
+        }
+    )
+    stories: dict[str, list[Any]] = field(
+        default_factory=lambda: {
+            k: [] for k in ("story_id", "title", "first_seen_at", "last_event_at", "terms")
+        }
+    )
+    touched: set[int] = field(default_factory=set)  # existing stories whose last_event_at moved
+
+    def insert(self, conn: duckdb.DuckDBPyConnection, stories: list[_Story]) -> None:
+        opened = set(self.stories["story_id"])
+        for story in stories:
+            if story.story_id in opened:
+                index = self.stories["story_id"].index(story.story_id)
+                self.stories["last_event_at"][index] = story.last_event_at
+        for table in ("facts", "developments", "figures", "stories"):
+            queries.insert_columns(conn, table, getattr(self, table))
+        queries.touch_stories(
+            conn,
+            {s.story_id: s.last_event_at for s in stories if s.story_id in self.touched - opened},
+        )
+
+
+def _known_facts(conn: duckdb.DuckDBPyConnection, articles: list[_Pending]) -> set[int]:
+    """The facts of this batch that the facts table holds already: one indexed lookup."""
+    keys = {
+        variant.key
+        for article in articles
+        for sentence in article.sentences
+        for fact in sentence.facts
+        for variant in name_variants(fact)
+    }
+    return queries.known_fact_keys(conn, sorted(keys))
+
+
+def _collect_facts(article: _Pending, known: set[int], rows: _Rows, now: datetime) -> None:
+    for position, sentence in enumerate(article.sentences):
+        new = [fact for fact in sentence.facts if not _is_known(fact, known)]
+        for fact in new:
+            for variant in name_variants(fact):
+                if variant.key not in known:
+                    known.add(variant.key)
+                    _append(
+                        rows.facts, variant.key, variant.kind, variant.text, article.article_id, now
+                    )
+        for figure in sentence.figures:
+            _append(
+                rows.figures, article.article_id, position, figure.metric, figure.value,
+                figure.unit, sentence.text, article.published_at,
+            )  # fmt: skip
+        if article.is_seed or not _is_development(sentence, new):
+            continue
+        _append(
+            rows.developments,
+            _development_id(article.article_id, position),
+            article.article_id,
+            article.story_id,
+            position,
+            sentence.text,
+            round(len(new) / len(sentence.facts), 3),
+            [f"{fact.kind}:{fact.text}" for fact in new],
+            now,
+        )
+
+
+def _is_known(fact: Fact, known: set[int]) -> bool:
+    """A name counts as known when its last word is: 'Donald Trump' after 'Trump'."""
+    return (
+        any(variant.key in known for variant in name_variants(fact))
+        if fact.kind == NAME
+        else fact.key in known
+    )
+
+
+def _is_development(sentence: Sentence, new: list[Fact]) -> bool:
+    if not new:
+        return False
+    if sentence.caseless:
+        terms = sum(f.kind == TERM for f in sentence.facts)
+        new_terms = sum(f.kind == TERM for f in new)
+        return len(new) > new_terms or new_terms >= NEW_TERMS_SHARE * terms
+    return True
+
+
+def _development_id(article_id: int, position: int) -> int:
+    digest = hashlib.blake2b(f"{article_id}:{position}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+# --- stories ---------------------------------------------------------------------------
+
+
+def _story_terms(article: _Pending, common: frozenset[str]) -> dict[str, float]:
+    """Its most frequent content words and its names (counted twice), at unit length,
+    leaving out the words every article of the topic shares (`common`)."""
+    words = content_words(f"{article.title or ''}\n{article.text}")
+    counts = Counter(w for w in words if w not in common)
+    top = Counter(dict(counts.most_common(STORY_TERMS)))
+    for sentence in article.sentences:
+        for fact in sentence.facts:
+            if fact.kind == NAME and fact.text not in common:
+                top[fact.text] += 2
+    norm = math.sqrt(sum(v * v for v in top.values())) or 1.0
+    return {term: round(v / norm, 4) for term, v in top.items()}
+
+
+def _assign_story(
+    article: _Pending, stories: list[_Story], common: frozenset[str], rows: _Rows, now: datetime
+) -> int:
+    terms = _story_terms(article, common)
+    best, best_score = None, STORY_SIMILARITY
+    for story in stories:
+        if (
+            article.event_at
+            and story.last_event_at
+            and abs(article.event_at - story.last_event_at) > STORY_WINDOW
+        ):
+            continue
+        score = sum(v * story.terms.get(t, 0.0) for t, v in terms.items())
+        if score >= best_score:
+            best, best_score = story, score
+    event_at = article.published_at
+    if best is not None:
+        if event_at and (best.last_event_at is None or event_at > best.last_event_at):
+            best.last_event_at = event_at
+            rows.touched.add(best.story_id)
+        return best.story_id
+    story = _Story(article.article_id, terms, event_at)
+    stories.append(story)
+    title = article.title or (article.sentences[0].text[:120] if article.sentences else None)
+    _append(
+        rows.stories,
+        story.story_id,
+        title,
+        now,
+        event_at,
+        json.dumps(terms, ensure_ascii=False),
+    )
+    return story.story_id
+
+
+def _recent_stories(conn: duckdb.DuckDBPyConnection, articles: list[_Pending]) -> list[_Story]:
+    times = [a.event_at for a in articles if a.event_at and not a.is_seed]
+    since = min(times) - STORY_WINDOW if times else None
+    return [
+        _Story(story_id, json.loads(terms), last_event_at)
+        for story_id, terms, last_event_at in queries.stories_since(conn, since)
+    ]
+
+
+def _stories_of(conn: duckdb.DuckDBPyConnection, article_ids: list[int]) -> dict[int, int | None]:
+    return queries.story_ids(conn, sorted(set(article_ids)))
+
+
+def _append(columns: dict[str, list[Any]], *values: Any) -> None:
+    for column, value in zip(columns.values(), values, strict=True):
+        column.append(value)

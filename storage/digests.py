@@ -1,0 +1,275 @@
+"""Digests: what they contain, which developments they took, and each channel's delivery.
+
+Exactly once, per channel: a development joins one digest only (digest_items
+has it as its primary key), and a delivery is recorded as 'sending' before the
+message goes out and 'sent' after. A run that dies in between leaves 'sending';
+the next run marks it 'unconfirmed' and does not send it again, so nobody gets
+the same digest twice. A delivery that failed for certain is retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+
+from storage import queries
+from storage.db import transaction
+
+Conn = duckdb.DuckDBPyConnection
+MAX_SHOWN_PER_STORY = 8  # developments rendered per story; the JSON has them all
+
+
+@dataclass(frozen=True, slots=True)
+class Development:
+    development_id: int
+    sentence: str
+    novelty: float
+    new_facts: list[str]
+    first_seen_at: datetime
+    url: str | None
+    title: str | None
+    outlet: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FigureChange:
+    metric: str
+    unit: str | None
+    previous_value: float
+    value: float
+    change: float
+    sentence: str
+    url: str | None
+
+    @property
+    def label(self) -> str:
+        what = self.metric.replace("_", " ")
+        return f"{what} ({self.unit})" if self.unit else what
+
+
+@dataclass(slots=True)
+class StoryDigest:
+    story_id: int
+    title: str
+    outlets: int  # outlets that carried the story, copies included
+    figure_changes: list[FigureChange] = field(default_factory=list)
+    developments: list[Development] = field(default_factory=list)
+
+    @property
+    def shown(self) -> list[Development]:
+        """The most novel developments, in the order the articles tell them."""
+        top = sorted(self.developments, key=lambda d: -d.novelty)[:MAX_SHOWN_PER_STORY]
+        return [d for d in self.developments if d in top]
+
+    @property
+    def hidden(self) -> int:
+        return len(self.developments) - len(self.shown)
+
+    @property
+    def also_reported_by(self) -> int:
+        return max(0, self.outlets - 1)
+
+
+@dataclass(slots=True)
+class Digest:
+    digest_id: str
+    created_at: datetime
+    since: datetime | None
+    stories: list[StoryDigest]
+
+    @property
+    def development_ids(self) -> list[int]:
+        return [d.development_id for s in self.stories for d in s.developments]
+
+    @property
+    def watermark(self) -> datetime | None:
+        times = [d.first_seen_at for s in self.stories for d in s.developments]
+        return max(times) if times else None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.stories
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    digest_id: str
+    channel: str
+    channel_label: str
+    status: str
+    attempts: int
+
+
+def gather(
+    conn: Conn, digest_id: str, now: datetime, since: datetime | None, undelivered: bool = True
+) -> Digest:
+    """Developments first seen since `since` (and, by default, in no digest yet), by story."""
+    rows = conn.execute(
+        """
+        SELECT d.development_id, d.story_id, d.sentence, d.novelty, d.new_facts, d.first_seen_at,
+               a.url, a.title, coalesce(a.site_name, regexp_extract(a.url, '://([^/]+)', 1))
+        FROM developments AS d JOIN articles AS a USING (article_id)
+        WHERE ($1::TIMESTAMPTZ IS NULL OR d.first_seen_at >= $1)
+          AND (NOT $2 OR NOT EXISTS (
+                SELECT 1 FROM digest_items AS i WHERE i.development_id = d.development_id))
+        ORDER BY d.first_seen_at, a.published_at NULLS LAST, d.article_id, d.position
+        """,
+        [since, undelivered],
+    ).fetchall()
+    stories: dict[int, StoryDigest] = {}
+    titles = _stories(conn, sorted({row[1] for row in rows if row[1] is not None}))
+    for development_id, story_id, sentence, novelty, facts, seen_at, url, title, outlet in rows:
+        key = story_id if story_id is not None else -development_id
+        if key not in stories:
+            story_title, outlets = titles.get(story_id, (title or sentence[:120], 1))
+            stories[key] = StoryDigest(key, story_title or "(untitled)", outlets)
+        stories[key].developments.append(
+            Development(development_id, sentence, novelty, facts, seen_at, url, title, outlet)
+        )
+    for story_id, changes in _figure_changes(conn, [r[0] for r in rows]).items():
+        if story_id in stories:
+            stories[story_id].figure_changes = changes
+    ordered = sorted(stories.values(), key=lambda s: (-len(s.figure_changes), -len(s.developments)))
+    return Digest(digest_id, now, since, ordered)
+
+
+def _stories(conn: Conn, story_ids: list[int]) -> dict[int, tuple[str | None, int]]:
+    if not story_ids:
+        return {}
+    rows = conn.execute(
+        """
+        SELECT s.story_id, s.title,
+               count(DISTINCT coalesce(a.site_name, regexp_extract(a.url, '://([^/]+)', 1),
+                                       a.seed_name))
+        FROM stories AS s JOIN articles AS a ON a.story_id = s.story_id
+        WHERE s.story_id = ANY($1) GROUP BY ALL
+        """,
+        [story_ids],
+    ).fetchall()
+    return {story_id: (title, outlets) for story_id, title, outlets in rows}
+
+
+def _figure_changes(conn: Conn, development_ids: list[int]) -> dict[int, list[FigureChange]]:
+    """Changed figures stated in the sentences these developments are, by story."""
+    if not development_ids:
+        return {}
+    rows = conn.execute(
+        """
+        SELECT d.story_id, c.metric, c.unit, c.previous_value, c.value, c.change, c.sentence,
+               c.source
+        FROM developments AS d
+        JOIN figures AS f ON f.article_id = d.article_id AND f.position = d.position
+        JOIN figure_changes AS c
+          ON c.article_id = f.article_id AND c.metric = f.metric AND c.value = f.value
+         AND c.unit IS NOT DISTINCT FROM f.unit
+        WHERE d.development_id = ANY($1) AND c.previous_value IS NOT NULL AND c.change <> 0
+        ORDER BY d.story_id, c.metric
+        """,
+        [development_ids],
+    ).fetchall()
+    changes: dict[int, list[FigureChange]] = {}
+    for story_id, *values in rows:
+        change = FigureChange(*values)
+        if change not in changes.get(story_id, []):
+            changes.setdefault(story_id, []).append(change)
+    return changes
+
+
+def record(conn: Conn, digest: Digest, rendered: dict[str, str], channels: dict[str, str]) -> None:
+    """Store the digest, claim its developments, and queue a delivery per channel: one
+    transaction. `channels` maps each channel's key to its label."""
+    with transaction(conn):
+        queries.insert_columns(
+            conn,
+            "digests",
+            {
+                "digest_id": [digest.digest_id],
+                "created_at": [digest.created_at],
+                "watermark": [digest.watermark],
+                "developments": [len(digest.development_ids)],
+                "stories": [len(digest.stories)],
+                "markdown": [rendered["markdown"]],
+                "html": [rendered["html"]],
+                "json": [rendered["json"]],
+            },
+        )
+        ids = digest.development_ids
+        queries.insert_columns(
+            conn,
+            "digest_items",
+            {"development_id": ids, "digest_id": [digest.digest_id] * len(ids)},
+        )
+        keys = sorted(channels)
+        queries.insert_columns(
+            conn,
+            "deliveries",
+            {
+                "digest_id": [digest.digest_id] * len(keys),
+                "channel": keys,
+                "channel_label": [channels[k] for k in keys],
+                "status": ["pending"] * len(keys),
+                "updated_at": [digest.created_at] * len(keys),
+            },
+        )
+
+
+def mark_interrupted(conn: Conn, now: datetime) -> list[Delivery]:
+    """Deliveries left 'sending' by a run that died: 'unconfirmed', never sent again."""
+    interrupted = _deliveries(conn, "status = 'sending'")
+    conn.execute(
+        "UPDATE deliveries SET status = 'unconfirmed', updated_at = $1, "
+        "last_error = 'the run stopped while sending; it may or may not have arrived' "
+        "WHERE status = 'sending'",
+        [now],
+    )
+    return interrupted
+
+
+def due(conn: Conn, channels: Sequence[str]) -> list[Delivery]:
+    """Deliveries to (re)try for the configured channels, oldest digest first."""
+    if not channels:
+        return []
+    return _deliveries(
+        conn, "status IN ('pending', 'failed') AND channel = ANY($1)", [list(channels)]
+    )
+
+
+def set_status(
+    conn: Conn, delivery: Delivery, status: str, now: datetime, error: str | None = None
+) -> None:
+    conn.execute(
+        "UPDATE deliveries SET status = $3, updated_at = $4, last_error = $5, "
+        "attempts = attempts + CASE WHEN $3 = 'sending' THEN 1 ELSE 0 END "
+        "WHERE digest_id = $1 AND channel = $2",
+        [delivery.digest_id, delivery.channel, status, now, error],
+    )
+
+
+def rendered(conn: Conn, digest_id: str) -> dict[str, str]:
+    row = conn.execute(
+        "SELECT markdown, html, json FROM digests WHERE digest_id = $1", [digest_id]
+    ).fetchone()
+    if row is None:
+        raise KeyError(digest_id)
+    return dict(zip(("markdown", "html", "json"), row, strict=True))
+
+
+def recent(conn: Conn, limit: int = 50) -> list[tuple[str, datetime, int, int, str]]:
+    """(digest_id, created_at, developments, stories, html) of the latest digests."""
+    return conn.execute(
+        "SELECT digest_id, created_at, developments, stories, html FROM digests "
+        "ORDER BY created_at DESC LIMIT $1",
+        [limit],
+    ).fetchall()
+
+
+def _deliveries(conn: Conn, where: str, params: list[object] | None = None) -> list[Delivery]:
+    rows = conn.execute(
+        "SELECT digest_id, channel, channel_label, status, attempts FROM deliveries "
+        f"WHERE {where} ORDER BY digest_id, channel",
+        params or [],
+    ).fetchall()
+    return [Delivery(*row) for row in rows]

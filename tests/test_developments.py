@@ -1,0 +1,300 @@
+"""Developments, figures, stories and digests, end to end through Prefect, on the local site."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import feedparser
+import pytest
+
+from conftest import GULF, HARBOR, ROOT, query
+from newsmon.runlock import run_lock
+from newsmon.samplesite import SiteServer
+
+UPDATES = "/story/updates.xml"
+TOPIC = """
+[topic]
+keywords = ["gaza", "hamas", "rafah", "غزة", "עזה"]
+min_relevance = 0.25
+"""
+
+
+class Inbox:
+    """A webhook on 127.0.0.1 that keeps every JSON body apprise's json:// posts to it."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict[str, object]] = []
+        self.on_post: Callable[[], None] | None = None
+        inbox = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                inbox.posts.append(json.loads(body))
+                if inbox.on_post:
+                    inbox.on_post()
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"json://{host}:{port}/hook?token=s3cr3t-t0ken-value"
+
+    def close(self) -> None:
+        self._server.shutdown()
+
+
+@pytest.fixture
+def inbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Inbox]:
+    box = Inbox()
+    monkeypatch.setenv("NEWSMON_NOTIFY_URLS", box.url)
+    monkeypatch.setenv("NEWSMON_DIGEST_DIR", str(tmp_path / "digests"))
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def poll_topic(prefect_api: None, db_path: Path, tmp_path: Path, site: SiteServer):
+    """Polls these feed paths with the project's kind of [topic] table in the feeds file."""
+    from flows.poll import poll_feeds
+
+    def run(*paths: str) -> object:
+        feeds = tmp_path / "feeds.toml"
+        feeds.write_text(
+            "".join(f'[[feeds]]\nurl = "{site.base_url}{p}"\n\n' for p in paths) + TOPIC,
+            encoding="utf-8",
+        )
+        return poll_feeds(feeds_file=str(feeds), db_path=str(db_path))
+
+    return run
+
+
+@pytest.fixture
+def run_digest(prefect_api: None, db_path: Path):
+    from flows.digest import digest
+
+    return lambda **options: digest(db_path=str(db_path), **options)
+
+
+def developments_of(db_path: Path, url_end: str) -> list[str]:
+    return [
+        row[0]
+        for row in query(
+            db_path,
+            "SELECT d.sentence FROM developments d JOIN articles a USING (article_id) "
+            "WHERE a.url LIKE '%' || $1 ORDER BY d.position",
+            [url_end],
+        )
+    ]
+
+
+def test_copies_and_rewrites_of_seeds_give_no_developments(poll_topic, db_path: Path) -> None:
+    report = poll_topic(HARBOR, GULF)
+    assert report.developments > 0
+    # Syndicated copies of the seeds: duplicates, so no developments at all.
+    for copy in ("cairo-center.html", "cairo-hub-brief.html", "qatar-phase-two-talks.html"):
+        assert developments_of(db_path, copy) == []
+    # The same facts in other words: almost nothing new.
+    assert len(developments_of(db_path, "cairo-truce-room.html")) <= 1
+    # Seeds are the baseline: never developments themselves.
+    assert query(
+        db_path,
+        "SELECT count(*) FROM developments JOIN articles USING (article_id) WHERE is_seed",
+    ) == [(0,)]
+
+
+def test_a_report_with_new_facts_gives_developments_and_a_figure_change(
+    poll_topic, db_path: Path
+) -> None:
+    poll_topic(HARBOR, GULF)
+    found = " ".join(developments_of(db_path, "aid-convoys-expand.html"))
+    for fact in ("1,800 aid trucks", "630 trucks", "40,000 liters of diesel", "Netzarim"):
+        assert fact in found
+    # A sentence saying only what the seeds said is not a development.
+    assert "second phase of the agreement" not in found
+    changes = query(
+        db_path,
+        "SELECT value, previous_value, change, is_seed FROM figure_changes "
+        "WHERE metric = 'aid_trucks' ORDER BY published_at NULLS FIRST",
+    )
+    assert changes == [(900.0, None, None, True), (1800.0, 900.0, 900.0, False)]
+    # A later report moves the figure again, and its copy joins the same story.
+    poll_topic(HARBOR, GULF, UPDATES)
+    assert query(
+        db_path,
+        "SELECT previous_value, value FROM figure_changes WHERE metric = 'aid_trucks' "
+        "ORDER BY published_at DESC LIMIT 1",
+    ) == [(1800.0, 4200.0)]
+    stories = query(
+        db_path,
+        "SELECT count(DISTINCT story_id) FROM articles WHERE url LIKE '%aid%deliveries%' "
+        "OR url LIKE '%aid-convoys%'",
+    )
+    assert stories == [(1,)]
+
+
+def test_off_topic_articles_give_nothing_and_clear_cases_are_not_fetched(
+    poll_topic, db_path: Path, site: SiteServer
+) -> None:
+    before = site.requests["/story/football.html"]
+    report = poll_topic(UPDATES)
+    assert report.off_topic == 1
+    assert site.requests["/story/football.html"] == before  # never fetched
+    rows = dict(query(db_path, "SELECT url, status FROM articles WHERE url LIKE '%/story/%'"))
+    assert rows[f"{site.base_url}/story/football.html"] == "off_topic"
+    relevance, story = query(
+        db_path, "SELECT relevance, story_id FROM articles WHERE url LIKE '%geneva-talks%'"
+    )[0]
+    assert relevance < 0.25 and story is None
+    assert developments_of(db_path, "geneva-talks.html") == []
+    assert developments_of(db_path, "aid-update.html")  # the relevant one has news
+
+
+def test_a_digest_run_twice_delivers_once(
+    poll_topic, run_digest, inbox: Inbox, db_path: Path, tmp_path: Path
+) -> None:
+    poll_topic(HARBOR, GULF)
+    first = run_digest()
+    assert first.recorded and first.sent == [
+        "json://127.0.0.1:" + inbox.url.split(":")[2].split("/")[0]
+    ]
+    assert len(inbox.posts) == 1
+    body = str(inbox.posts[0]["message"])
+    assert body.index("aid trucks: 900 → 1,800") < body.index("630 trucks")  # figures first
+    assert "Also reported by 1 other outlet" in body
+
+    second = run_digest()
+    assert not second.recorded and second.developments == 0
+    assert len(inbox.posts) == 1  # nothing new: nothing sent
+
+    poll_topic(HARBOR, GULF, UPDATES)
+    third = run_digest()
+    assert len(inbox.posts) == 2
+    body = str(inbox.posts[1]["message"])
+    assert "4,200 aid trucks" in body and "1,800 aid trucks" not in body
+    delivered = query(db_path, "SELECT count(*), count(DISTINCT development_id) FROM digest_items")
+    assert delivered[0][0] == delivered[0][1] == first.developments + third.developments
+    assert query(db_path, "SELECT DISTINCT status FROM deliveries") == [("sent",)]
+
+
+def test_an_empty_digest_is_sent_only_when_asked(poll_topic, run_digest, inbox: Inbox) -> None:
+    assert not run_digest().recorded
+    assert inbox.posts == []
+    assert run_digest(send_empty=True).recorded
+    assert len(inbox.posts) == 1 and "Nothing new" in str(inbox.posts[0]["message"])
+
+
+def test_a_digest_skips_while_another_run_holds_the_database(
+    poll_topic, run_digest, inbox: Inbox, db_path: Path
+) -> None:
+    poll_topic(HARBOR, GULF)
+    with run_lock(db_path, "a poll"):
+        assert run_digest() is None
+    assert inbox.posts == []
+    assert run_digest().recorded and len(inbox.posts) == 1
+
+
+def test_a_run_killed_between_sending_and_recording_never_sends_twice(
+    poll_topic, inbox: Inbox, db_path: Path, tmp_path: Path
+) -> None:
+    poll_topic(HARBOR, GULF)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "newsmon.cli", "digest", "--db", str(db_path)]
+    victim = subprocess.Popen(
+        command, env=env, cwd=tmp_path, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    inbox.on_post = lambda: os.killpg(victim.pid, signal.SIGKILL)  # sent, not yet recorded
+    victim.wait(timeout=120)
+    inbox.on_post = None
+    assert victim.returncode == -signal.SIGKILL and len(inbox.posts) == 1
+    assert query(db_path, "SELECT status FROM deliveries") == [("sending",)]
+
+    after = subprocess.run(
+        command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert after.returncode == 0, after.stderr[-2000:]
+    assert len(inbox.posts) == 1  # not sent again
+    assert "may or may not have arrived" in after.stderr
+    assert query(db_path, "SELECT status FROM deliveries") == [("unconfirmed",)]
+    assert "s3cr3t" not in after.stdout + after.stderr
+
+
+def test_digest_files_atom_feed_and_escaping(
+    poll_topic, run_digest, inbox: Inbox, db_path: Path, tmp_path: Path
+) -> None:
+    poll_topic(HARBOR, GULF)
+    run_digest()
+    poll_topic(UPDATES)
+    result = run_digest()
+    folder = tmp_path / "digests"
+    html = (folder / f"{result.digest_id}.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(&#34;gaza&#34;)&lt;/script&gt;" in html
+    assert "<script>" not in html
+    markdown = (folder / f"{result.digest_id}.md").read_text(encoding="utf-8")
+    assert "<script>" not in markdown and r"\<script\>" in markdown
+    data = json.loads((folder / f"{result.digest_id}.json").read_text(encoding="utf-8"))
+    sentences = [d["sentence"] for s in data["stories"] for d in s["developments"]]
+    assert any('<script>alert("gaza")</script>' in s for s in sentences)  # JSON keeps the text
+
+    raw = (folder / "developments.atom").read_bytes()
+    parsed = feedparser.parse(raw)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.feed.id and parsed.feed.title and parsed.feed.updated and parsed.feed.author
+    assert len(parsed.entries) == 2
+    for entry in parsed.entries:
+        assert entry.id.startswith("urn:uuid:") and entry.title and entry.updated
+    assert "&lt;script&gt;" in parsed.entries[0].content[0].value  # still escaped inside
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = ET.fromstring(raw)
+    assert root.tag == f"{atom}feed"
+    for required in ("id", "title", "updated", "author"):
+        assert root.find(f"{atom}{required}") is not None
+    for entry in root.findall(f"{atom}entry"):
+        assert all(entry.find(f"{atom}{t}") is not None for t in ("id", "title", "updated"))
+    secret = "s3cr3t"
+    assert secret not in raw.decode() + html + markdown
+    assert not query(db_path, f"SELECT * FROM deliveries WHERE channel_label LIKE '%{secret}%'")
+
+
+def test_diff_and_dry_run_show_changes_without_recording(
+    poll_topic, inbox: Inbox, db_path: Path, tmp_path: Path
+) -> None:
+    poll_topic(HARBOR, GULF)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    newsmon = [sys.executable, "-m", "newsmon.cli"]
+    diff = subprocess.run(
+        [*newsmon, "diff", "--since", "2000-01-01", "--db", str(db_path)],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert diff.returncode == 0, diff.stderr
+    assert "aid trucks: 900 -> 1,800 (+900)" in diff.stdout
+    assert "Deir al-Balah" in diff.stdout
+    dry = subprocess.run(
+        [*newsmon, "digest", "--dry-run", "--db", str(db_path)],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    assert "aid trucks: 900 → 1,800" in dry.stdout
+    assert inbox.posts == [] and query(db_path, "SELECT count(*) FROM digests") == [(0,)]
+    bad = subprocess.run(
+        [*newsmon, "diff", "--since", "yesterday-ish"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "is not a time" in bad.stderr
