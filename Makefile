@@ -35,6 +35,7 @@ bench: $(BIN)/.installed  ## the benchmarks, one JSON line per figure set (a few
 	$(BIN)/python benchmarks/polling.py
 	$(BIN)/python benchmarks/storage.py
 	$(BIN)/python benchmarks/backfill.py
+	$(BIN)/python benchmarks/novelty.py
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format .

@@ -1,9 +1,12 @@
 """4. Storage: rows/s for storing extracted articles, and the README's analyst queries on 1M rows.
 
 Inserts go through the writer (`store_run`: dedup, articles, signatures, LSH
-keys, feed health, poll_runs, one transaction per batch of 500), from articles
-extracted once beforehand, so the figure is storage alone. The baseline, in the
-same run, is DuckDB's own bulk insert of the same article rows from Python lists.
+keys, the analysis (relevance, facts, developments, figures, stories), feed
+health, poll_runs, one transaction per batch of 500), from articles extracted
+once beforehand, so the figure is storage alone. The synthetic texts use the
+seeds' words, so they are relevant and fully analysed. Baselines, in the same
+run: DuckDB's own bulk insert of the same article rows from Python lists, and
+the writer with an empty topic (nothing relevant: no analysis beyond relevance).
 
 The queries are read from the README's SQL block, so the figures are those of
 the queries analysts copy, on a store of 1M articles (10 % copies of others).
@@ -20,6 +23,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 from common import ROOT, article_text, emit, peak_rss_mb, vocabulary
 
 
@@ -41,7 +45,7 @@ def extracted(count: int) -> list[object]:
     return articles
 
 
-def store_batches(db_path: Path, articles: list[object], batch: int) -> float:
+def store_batches(db_path: Path, articles: list[object], batch: int, topic: object) -> float:
     """Seconds for store_run over `articles`, `batch` at a time."""
     from extractors.collect import FeedPoll, PageBatch, PageResult, PendingEntry
     from extractors.feeds import FeedItem
@@ -69,7 +73,10 @@ def store_batches(db_path: Path, articles: list[object], batch: int) -> float:
             ]  # fmt: skip
             now = datetime.now(UTC)
             records = RunRecords(
-                RunReport(f"run-{start}", now, now), [FeedPoll(feed, 200)], PageBatch(pages, [])
+                RunReport(f"run-{start}", now, now),
+                [FeedPoll(feed, 200)],
+                PageBatch(pages, []),
+                topic,  # type: ignore[arg-type]
             )
             started = time.perf_counter()
             store_run(conn, records, 300)
@@ -158,6 +165,39 @@ def analyst_store(db_path: Path, size: int) -> None:
             "200, 1, 600, 450, 50, 10, 0 FROM range($1 // 500) t(i)",
             [size],
         )
+        # The developments tables: a fifth of the articles relevant originals, in 2,000
+        # stories, two developments, three facts and one figure each, hourly digests.
+        conn.execute(
+            "INSERT INTO stories SELECT i // 100, 'Story ' || (i // 100), min(now()), NULL, '{}' "
+            "FROM range($1) t(i) WHERE i % 100 = 0 GROUP BY ALL",
+            [size],
+        )
+        conn.execute(
+            "UPDATE articles SET story_id = article_id // 100, relevance = 0.6 "
+            "WHERE article_id % 5 = 0"
+        )
+        conn.execute(
+            "INSERT INTO developments SELECT hash(i, p) >> 1, i, i // 100, p, "
+            "'Sentence ' || p || ' of article ' || i, 0.5, ['figure:x=' || i], "
+            "now() - to_minutes((i % 525600)::BIGINT) FROM range(0, $1, 5) t(i), range(2) s(p)",
+            [size],
+        )
+        conn.execute(
+            "INSERT INTO facts SELECT hash(i, k) >> 1, 'name', 'name ' || i || k, i, "
+            "now() - to_minutes((i % 525600)::BIGINT) FROM range(0, $1, 5) t(i), range(3) s(k)",
+            [size],
+        )
+        conn.execute(
+            "INSERT INTO figures SELECT i, 0, 'metric_' || (i % 20), i % 5000, NULL, "
+            "'A sentence with a figure', now() - to_minutes((i % 525600)::BIGINT) "
+            "FROM range(0, $1, 5) t(i)",
+            [size],
+        )
+        conn.execute(
+            "INSERT INTO deliveries SELECT 'digest-' || i, 'channel', 'json://hook', "
+            "CASE WHEN i % 100 = 0 THEN 'failed' ELSE 'sent' END, 1, NULL, now() "
+            "FROM range(8760) t(i)"
+        )
         conn.execute("CHECKPOINT")
 
 
@@ -186,14 +226,25 @@ def main() -> None:
     articles = extracted(args.articles)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        stored = store_batches(folder / "writer.duckdb", articles, args.batch)
+        from extractors.topic import Topic, build_topic
+
+        seeds = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
+        stored = store_batches(folder / "writer.duckdb", articles, args.batch, build_topic(seeds))
+        unanalysed = store_batches(folder / "plain.duckdb", articles, args.batch, Topic())
         bare = bare_insert(folder / "bare.duckdb", articles, args.batch)
+        with duckdb.connect(str(folder / "writer.duckdb"), read_only=True) as conn:
+            developments, facts = conn.execute(
+                "SELECT (SELECT count(*) FROM developments), (SELECT count(*) FROM facts)"
+            ).fetchone()
         emit(
             "storage_insert",
             articles=args.articles,
             batch=args.batch,
             writer_articles_per_s=round(args.articles / stored),
-            writer_rows_per_s=round(args.articles * 44 / stored),  # article + signature + 42 keys
+            writer_without_analysis_per_s=round(args.articles / unanalysed),
+            analysis_ms_per_article=round((stored - unanalysed) / args.articles * 1000, 2),
+            developments=developments,
+            facts=facts,
             bare_insert_articles_per_s=round(args.articles / bare),
             ratio=round(bare / stored, 3),
         )

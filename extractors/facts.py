@@ -16,44 +16,19 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 FIGURE, NAME, QUOTE, TERM = "figure", "name", "quote", "term"
 
-_ABBREVIATIONS = frozenset(
-    [
-        "u.s",
-        "u.k",
-        "u.n",
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "gen",
-        "lt",
-        "col",
-        "sgt",
-        "st",
-        "no",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "inc",
-        "co",
-        "corp",
-        "vs",
-        "e.g",
-        "i.e",
-    ]
+
+def _words(text: str, ordered: bool = False) -> Any:
+    """A word list written as one string: a frozenset, or a tuple when order matters."""
+    return tuple(text.split()) if ordered else frozenset(text.split())
+
+
+_ABBREVIATIONS = _words(
+    "u.s u.k u.n mr mrs ms dr prof gen lt col sgt st no jan feb mar apr jun jul aug sep "
+    "sept oct nov dec inc co corp vs e.g i.e"
 )
 # A sentence ends at . ! ? ؟ or … (and closing quotes), before a space and a non-lowercase start.
 _BOUNDARY = re.compile(r"[.!?؟…][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[^\s\"'“‘(\[a-z])")
@@ -84,70 +59,27 @@ _UNITS = {
     "percent": "percent", "per cent": "percent", "%": "percent", "dollars": "usd",
     "$": "usd", "megawatts": "MW", "kilograms": "kg", "kg": "kg",
 }  # fmt: skip
-_TIME_WORDS = frozenset(
-    [
-        "second",
-        "seconds",
-        "minute",
-        "minutes",
-        "hour",
-        "hours",
-        "day",
-        "days",
-        "week",
-        "weeks",
-        "month",
-        "months",
-        "year",
-        "years",
-        "decade",
-        "decades",
-        "century",
-        "am",
-        "pm",
-        "a.m",
-        "p.m",
-        "gmt",
-        "utc",
-    ]
+_TIME_WORDS = _words(
+    "second seconds minute minutes hour hours day days week weeks month months year years "
+    "decade decades century am pm a.m p.m gmt utc"
 )
 _SMALL_NUMBERS = {
     word: value
     for value, word in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
+        _words(
+            "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+            "fourteen fifteen sixteen seventeen eighteen nineteen twenty",
+            ordered=True,
+        )
     )
 }
-_TENS = {
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
+_TENS = dict(
+    zip(
+        _words("thirty forty fifty sixty seventy eighty ninety", ordered=True),
+        range(30, 91, 10),
+        strict=True,
+    )
+)
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _NUMBER_WORD = "|".join([*_SMALL_NUMBERS, *_TENS, "twenty"])
 _FIGURE = re.compile(
@@ -158,154 +90,21 @@ _FIGURE = re.compile(
     r"(?=[\s-]+(?P<rest>(?:[A-Za-z][A-Za-z’'-]*\s*){1,4}))?",
     re.IGNORECASE,
 )
+_ANY_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORD})\b", re.IGNORECASE)  # most sentences have none
 # Words that end the noun a figure counts: verbs, prepositions, conjunctions, determiners.
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "nor",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "from",
-        "with",
-        "without",
-        "into",
-        "onto",
-        "over",
-        "under",
-        "after",
-        "before",
-        "since",
-        "during",
-        "until",
-        "about",
-        "against",
-        "between",
-        "among",
-        "through",
-        "per",
-        "as",
-        "than",
-        "then",
-        "that",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "this",
-        "these",
-        "those",
-        "there",
-        "here",
-        "it",
-        "its",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "has",
-        "have",
-        "had",
-        "do",
-        "does",
-        "did",
-        "will",
-        "would",
-        "shall",
-        "should",
-        "can",
-        "could",
-        "may",
-        "might",
-        "must",
-        "not",
-        "no",
-        "so",
-        "such",
-        "said",
-        "says",
-        "say",
-        "told",
-        "more",
-        "most",
-        "less",
-        "least",
-        "some",
-        "any",
-        "each",
-        "every",
-        "all",
-        "both",
-        "either",
-        "neither",
-        "other",
-        "another",
-        "own",
-        "same",
-        "only",
-        "also",
-        "just",
-        "very",
-        "too",
-        "still",
-        "yet",
-        "again",
-        "ago",
-        "already",
-        "across",
-        "along",
-        "around",
-        "away",
-        "back",
-        "more",
-        "when",
-        "where",
-        "while",
-        "whereas",
-        "because",
-        "if",
-        "whether",
-    ]
+_STOP = _words(
+    "a an the and or but nor of to in on at by for from with without into onto over under "
+    "after before since during until about against between among through per as than then "
+    "that which who whom whose this these those there here it its is are was were be been "
+    "being has have had do does did will would shall should can could may might must not "
+    "no so such said says say told more most less least some any each every all both "
+    "either neither other another own same only also just very too still yet again ago "
+    "already across along around away back more when where while whereas because if "
+    "whether"
 )
-_MONTHS = frozenset(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-    ]
+_MONTHS = _words(
+    "january february march april may june july august september october november "
+    "december jan feb mar apr jun jul aug sep sept oct nov dec"
 )
 
 
@@ -327,6 +126,8 @@ def figures(sentence: str) -> list[Figure]:
     A number that counts nothing nameable (a date, a time span, an age) is left out.
     """
     found: list[Figure] = []
+    if not _ANY_NUMBER.search(sentence):
+        return found
     for match in _FIGURE.finditer(sentence):
         if _inside_word(sentence, match.start()):
             continue
@@ -433,98 +234,13 @@ ALIASES = {
 _KNOWN_NAMES = frozenset(ALIASES) | frozenset(ALIASES.values())
 # Capitalised words that name nothing: sentence openers, titles, days and months.
 _NOT_NAMES = (
-    frozenset(
-        [
-            "a",
-            "an",
-            "the",
-            "this",
-            "that",
-            "these",
-            "those",
-            "there",
-            "here",
-            "it",
-            "its",
-            "he",
-            "she",
-            "they",
-            "we",
-            "i",
-            "you",
-            "his",
-            "her",
-            "their",
-            "our",
-            "but",
-            "and",
-            "or",
-            "so",
-            "yet",
-            "if",
-            "as",
-            "at",
-            "in",
-            "on",
-            "of",
-            "for",
-            "to",
-            "from",
-            "by",
-            "with",
-            "after",
-            "before",
-            "since",
-            "during",
-            "when",
-            "while",
-            "where",
-            "what",
-            "which",
-            "who",
-            "why",
-            "how",
-            "than",
-            "then",
-            "also",
-            "not",
-            "no",
-            "some",
-            "many",
-            "most",
-            "more",
-            "all",
-            "both",
-            "each",
-            "every",
-            "other",
-            "such",
-            "monday",
-            "tuesday",
-            "wednesday",
-            "thursday",
-            "friday",
-            "saturday",
-            "sunday",
-            "mr",
-            "mrs",
-            "ms",
-            "dr",
-            "president",
-            "minister",
-            "prime",
-            "foreign",
-            "ministry",
-            "spokesman",
-            "spokesperson",
-            "officials",
-            "official",
-            "sources",
-            "source",
-            "according",
-            "read",
-            "comments",
-        ]
+    _words(
+        "a an the this that these those there here it its he she they we i you his her their "
+        "our but and or so yet if as at in on of for to from by with after before since "
+        "during when while where what which who why how than then also not no some many most "
+        "more all both each every other such monday tuesday wednesday thursday friday "
+        "saturday sunday mr mrs ms dr president minister prime foreign ministry spokesman "
+        "spokesperson officials official sources source according read comments"
     )
     | _MONTHS
 )
@@ -555,10 +271,10 @@ def names(sentence: str, proper: frozenset[str] = frozenset()) -> list[str]:
     return found
 
 
-def proper_words(text: str) -> frozenset[str]:
-    """Words the text capitalises somewhere other than at a sentence's start."""
+def proper_words(sentences: list[str]) -> frozenset[str]:
+    """Words the sentences capitalise somewhere other than at a sentence's start."""
     found: set[str] = set()
-    for sentence in split_sentences(text):
+    for sentence in sentences:
         for match in re.finditer(r"(?<=[\w,;] )[A-Z][\w’'.-]*", sentence):
             found.add(_strip_possessive(match.group(0)).lower())
     return frozenset(found)
@@ -596,13 +312,13 @@ def terms(sentence: str) -> list[str]:
     return [w for w in _TOKEN.findall(folded) if len(w) >= 4 and not w.isdigit()]
 
 
+_CASED = re.compile(r"[A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]")  # Latin, Greek, Cyrillic
+_CASELESS = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]")
+
+
 def is_caseless(sentence: str) -> bool:
     """True for Arabic, Hebrew and other scripts where names cannot be told by case."""
-    letters = [c for c in sentence if c.isalpha()]
-    return (
-        bool(letters)
-        and sum(c.isascii() or c.isupper() or c.islower() for c in letters) < len(letters) / 2
-    )
+    return len(_CASELESS.findall(sentence)) > len(_CASED.findall(sentence))
 
 
 # --- facts -----------------------------------------------------------------------------
@@ -630,9 +346,10 @@ class Sentence:
 
 def analyse(text: str) -> list[Sentence]:
     """Every sentence of an article with the facts it carries."""
-    proper = proper_words(text)
+    sentences = split_sentences(text)
+    proper = proper_words(sentences)
     result: list[Sentence] = []
-    for sentence in split_sentences(text):
+    for sentence in sentences:
         caseless = is_caseless(sentence)
         found = [] if caseless else figures(sentence)
         facts = [Fact(FIGURE, f.key) for f in found]

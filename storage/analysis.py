@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +30,7 @@ from storage import queries
 STORY_WINDOW = timedelta(days=3)  # an article joins only stories active this close to it
 STORY_SIMILARITY = 0.4  # cosine of words and names needed to join a story
 STORY_TERMS = 40
+MIN_POSTINGS = 50  # a word in more stories than this and a tenth of them is not compared
 TOPIC_WORDS_IGNORED = 30  # the profile's top words say what the whole topic is, not which event
 NEW_TERMS_SHARE = 0.5  # caseless sentences: share of unseen content words that makes news
 
@@ -54,7 +55,11 @@ class _Story:
 
 
 def analyse_pending(conn: duckdb.DuckDBPyConnection, topic: Topic, now: datetime) -> Analysis:
-    """Analyse every stored 'ok' article that has no relevance yet, oldest first."""
+    """Analyse every stored 'ok' article that has no relevance yet, oldest first.
+
+    Only relevant originals are split into sentences and facts: most of a general
+    news feed is about something else, and costs no more than its relevance score.
+    """
     rows = conn.execute(
         "SELECT article_id, title, text, is_seed, duplicate_of, "
         "coalesce(published_at, fetched_at) AS event_at FROM articles "
@@ -95,7 +100,7 @@ def analyse_pending(conn: duckdb.DuckDBPyConnection, topic: Topic, now: datetime
         [a.relevance for a in articles],
         [a.story_id for a in articles],
     )
-    rows_out.insert(conn, stories)
+    rows_out.insert(conn, stories.stories)
     result.developments = len(rows_out.developments["development_id"])
     result.figures = len(rows_out.figures["article_id"])
     result.stories_opened = len(rows_out.stories["story_id"])
@@ -167,6 +172,7 @@ class _Rows:
     touched: set[int] = field(default_factory=set)  # existing stories whose last_event_at moved
 
     def insert(self, conn: duckdb.DuckDBPyConnection, stories: list[_Story]) -> None:
+        """Everything collected, and the new last_event_at of the stories articles joined."""
         opened = set(self.stories["story_id"])
         for story in stories:
             if story.story_id in opened:
@@ -263,21 +269,50 @@ def _story_terms(article: _Pending, common: frozenset[str]) -> dict[str, float]:
     return {term: round(v / norm, 4) for term, v in top.items()}
 
 
+class _StoryIndex:
+    """Stories by term, so an article is scored only against stories sharing a word with it."""
+
+    def __init__(self, stories: list[_Story]) -> None:
+        self.stories: list[_Story] = []
+        self._postings: dict[str, list[tuple[_Story, float]]] = defaultdict(list)
+        for story in stories:
+            self.add(story)
+
+    def add(self, story: _Story) -> None:
+        self.stories.append(story)
+        for term, weight in story.terms.items():
+            self._postings[term].append((story, weight))
+
+    def closest(self, terms: dict[str, float], event_at: datetime | None) -> _Story | None:
+        scores: dict[int, float] = defaultdict(float)
+        by_id: dict[int, _Story] = {}
+        too_common = max(MIN_POSTINGS, len(self.stories) // 10)
+        for term, weight in terms.items():
+            postings = self._postings.get(term, ())
+            if len(postings) > too_common:
+                continue  # in a tenth of the stories: says nothing about which one
+            for story, other in postings:
+                scores[story.story_id] += weight * other
+                by_id[story.story_id] = story
+        best, best_score = None, STORY_SIMILARITY
+        for story_id, score in scores.items():
+            story = by_id[story_id]
+            if (
+                event_at
+                and story.last_event_at
+                and abs(event_at - story.last_event_at) > STORY_WINDOW
+            ):
+                continue
+            if score > best_score or (score == best_score and best is None):
+                best, best_score = story, score
+        return best
+
+
 def _assign_story(
-    article: _Pending, stories: list[_Story], common: frozenset[str], rows: _Rows, now: datetime
+    article: _Pending, stories: _StoryIndex, common: frozenset[str], rows: _Rows, now: datetime
 ) -> int:
     terms = _story_terms(article, common)
-    best, best_score = None, STORY_SIMILARITY
-    for story in stories:
-        if (
-            article.event_at
-            and story.last_event_at
-            and abs(article.event_at - story.last_event_at) > STORY_WINDOW
-        ):
-            continue
-        score = sum(v * story.terms.get(t, 0.0) for t, v in terms.items())
-        if score >= best_score:
-            best, best_score = story, score
+    best = stories.closest(terms, article.event_at)
     event_at = article.published_at
     if best is not None:
         if event_at and (best.last_event_at is None or event_at > best.last_event_at):
@@ -285,7 +320,7 @@ def _assign_story(
             rows.touched.add(best.story_id)
         return best.story_id
     story = _Story(article.article_id, terms, event_at)
-    stories.append(story)
+    stories.add(story)
     title = article.title or (article.sentences[0].text[:120] if article.sentences else None)
     _append(
         rows.stories,
@@ -298,13 +333,15 @@ def _assign_story(
     return story.story_id
 
 
-def _recent_stories(conn: duckdb.DuckDBPyConnection, articles: list[_Pending]) -> list[_Story]:
+def _recent_stories(conn: duckdb.DuckDBPyConnection, articles: list[_Pending]) -> _StoryIndex:
     times = [a.event_at for a in articles if a.event_at and not a.is_seed]
     since = min(times) - STORY_WINDOW if times else None
-    return [
-        _Story(story_id, json.loads(terms), last_event_at)
-        for story_id, terms, last_event_at in queries.stories_since(conn, since)
-    ]
+    return _StoryIndex(
+        [
+            _Story(story_id, json.loads(terms), last_event_at)
+            for story_id, terms, last_event_at in queries.stories_since(conn, since)
+        ]
+    )
 
 
 def _stories_of(conn: duckdb.DuckDBPyConnection, article_ids: list[int]) -> dict[int, int | None]:

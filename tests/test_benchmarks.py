@@ -44,10 +44,16 @@ def test_polling_benchmark() -> None:
 
 def test_storage_benchmark_times_every_readme_query() -> None:
     insert, queries = bench("storage.py", "--articles", "300", "--analyst-rows", "2000")
-    assert insert["writer_articles_per_s"] > 0
-    assert len(queries["query_ms"]) == 6  # every query of the README's example block
+    assert insert["writer_articles_per_s"] > 0 and insert["developments"] > 0
+    assert len(queries["query_ms"]) == 10  # every query of the README's example block
 
 
 def test_backfill_benchmark() -> None:
     (figures,) = bench("backfill.py", "--sizes", "30")
     assert figures["pages"] == 30 and figures["articles"] >= 25 and figures["peak_rss_mb"] > 0
+
+
+def test_novelty_benchmark() -> None:
+    small, large = bench("novelty.py", "--sizes", "1000", "20000")
+    assert small["articles"] == large["articles"] == 200
+    assert small["ms_per_article"] > 0 and large["ms_per_article"] > 0
