@@ -278,6 +278,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "feeds": queries.feed_health(conn),
             "runs": queries.last_runs(conn),
             "articles": queries.article_counts(conn),
+            "digests": queries.digest_status(conn),
         }
     if args.json:
         print(json.dumps(data, default=_json_default, indent=2, ensure_ascii=False))
@@ -323,6 +324,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
     print()
     print("  ".join(f"{key}={value}" for key, value in data["articles"].items()))
+    digests = {k: _cell(v) for k, v in data["digests"].items()}
+    print("  ".join(f"{key}={value}" for key, value in digests.items()))
     return 0
 
 
@@ -350,20 +353,21 @@ def _json_default(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     """A plain-text table; timestamps to the minute, long cells cut."""
 
-    def cell(value: Any) -> str:
-        if value is None:
-            return "-"
-        if isinstance(value, datetime):
-            return value.strftime("%Y-%m-%d %H:%M")
-        text = str(value)
-        return text if len(text) <= 60 else text[:57] + "..."
-
     if not rows:
         return "(none yet)"
-    cells = [[cell(row.get(c)) for c in columns] for row in rows]
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]

@@ -19,21 +19,15 @@ def channel_key(url: str) -> str:
     return hashlib.sha256(url.strip().encode("utf-8")).hexdigest()[:16]
 
 
+WEBHOOKS = frozenset({"json", "jsons", "form", "forms", "xml", "xmls", "ntfy", "ntfys"})
+
+
 def channel_label(url: str) -> str:
-    """'slack://…', 'json://127.0.0.1:9000': enough to tell channels apart, no secrets."""
+    """'json://127.0.0.1:9000' for a webhook, 'slack://…' for the rest: no secrets."""
     parts = urlsplit(url.strip())
-    host = parts.hostname or ""
-    port = (
-        f":{parts.port}"
-        if parts.port and parts.scheme in {"json", "jsons", "form", "forms", "xml", "xmls"}
-        else ""
-    )
-    if (
-        parts.scheme
-        in {"json", "jsons", "form", "forms", "xml", "xmls", "mailto", "mailtos", "ntfy", "ntfys"}
-        and host
-    ):
-        return f"{parts.scheme}://{host}{port}"
+    if parts.scheme in WEBHOOKS and parts.hostname:
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{parts.hostname}{port}"
     return f"{parts.scheme}://…"
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from extractors.facts import NAME, TERM, Fact, Sentence, analyse, name_variants
 from extractors.topic import Topic, content_words
 from storage import queries
 
+log = logging.getLogger(__name__)
 STORY_WINDOW = timedelta(days=3)  # an article joins only stories active this close to it
 STORY_SIMILARITY = 0.4  # cosine of words and names needed to join a story
 STORY_TERMS = 40
@@ -44,7 +46,12 @@ class Analysis:
     developments: int = 0
     figures: int = 0
     stories_opened: int = 0
-    story_of: dict[int, int] = field(default_factory=dict)  # article_id -> story_id
+
+    def __str__(self) -> str:
+        return (
+            f"analysed {self.articles} articles: {self.relevant} relevant, {self.developments} "
+            f"developments, {self.figures} figures, {self.stories_opened} new stories"
+        )
 
 
 @dataclass(slots=True)
@@ -104,7 +111,7 @@ def analyse_pending(conn: duckdb.DuckDBPyConnection, topic: Topic, now: datetime
     result.developments = len(rows_out.developments["development_id"])
     result.figures = len(rows_out.figures["article_id"])
     result.stories_opened = len(rows_out.stories["story_id"])
-    result.story_of = {a.article_id: a.story_id for a in articles if a.story_id is not None}
+    log.info("%s", result)
     return result
 
 
@@ -126,49 +133,23 @@ class _Pending:
         return None if self.is_seed else self.event_at
 
 
+def _columns(names: str) -> Any:
+    """A field holding an empty list per column, columns named in one string."""
+    return field(default_factory=lambda: {name: [] for name in names.split()})
+
+
 @dataclass(slots=True)
 class _Rows:
     """Rows to insert, column by column (see queries.insert_columns)."""
 
-    facts: dict[str, list[Any]] = field(
-        default_factory=lambda: {
-            k: [] for k in ("fact_key", "kind", "text", "article_id", "first_seen_at")
-        }
+    facts: dict[str, list[Any]] = _columns("fact_key kind text article_id first_seen_at")
+    developments: dict[str, list[Any]] = _columns(
+        "development_id article_id story_id position sentence novelty new_facts first_seen_at"
     )
-    developments: dict[str, list[Any]] = field(
-        default_factory=lambda: {
-            k: []
-            for k in (
-                "development_id",
-                "article_id",
-                "story_id",
-                "position",
-                "sentence",
-                "novelty",
-                "new_facts",
-                "first_seen_at",
-            )
-        }  # fmt: skip
+    figures: dict[str, list[Any]] = _columns(
+        "article_id position metric value unit sentence published_at"
     )
-    figures: dict[str, list[Any]] = field(
-        default_factory=lambda: {
-            k: []
-            for k in (
-                "article_id",
-                "position",
-                "metric",
-                "value",
-                "unit",
-                "sentence",
-                "published_at",
-            )
-        }
-    )
-    stories: dict[str, list[Any]] = field(
-        default_factory=lambda: {
-            k: [] for k in ("story_id", "title", "first_seen_at", "last_event_at", "terms")
-        }
-    )
+    stories: dict[str, list[Any]] = _columns("story_id title first_seen_at last_event_at terms")
     touched: set[int] = field(default_factory=set)  # existing stories whose last_event_at moved
 
     def insert(self, conn: duckdb.DuckDBPyConnection, stories: list[_Story]) -> None:

@@ -202,7 +202,8 @@ def seed_hashes(conn: Conn) -> dict[str, str]:
 
 
 def delete_articles(conn: Conn, article_ids: list[int]) -> None:
-    for table in ("lsh_buckets", "article_signatures", "articles"):
+    """Remove articles and what was derived from them; the facts they stated first stay known."""
+    for table in ("lsh_buckets", "article_signatures", "figures", "developments", "articles"):
         conn.execute(f"DELETE FROM {table} WHERE article_id = ANY($1)", [article_ids])
 
 
@@ -293,7 +294,9 @@ def article_counts(conn: Conn) -> dict[str, int]:
                count(*) FILTER (WHERE duplicate_kind = 'url'),
                count(*) FILTER (WHERE duplicate_kind = 'exact'),
                count(*) FILTER (WHERE duplicate_kind = 'near'),
-               count(*) FILTER (WHERE status <> 'ok')
+               count(*) FILTER (WHERE status <> 'ok'),
+               count(*) FILTER (WHERE status = 'ok' AND relevance IS NOT NULL AND story_id IS NULL
+                                AND duplicate_of IS NULL AND NOT is_seed)
         FROM articles
         """
     ).fetchone()
@@ -305,8 +308,24 @@ def article_counts(conn: Conn) -> dict[str, int]:
         "exact_duplicates",
         "near_duplicates",
         "pages_without_text",
+        "off_topic_articles",
     )
     return dict(zip(keys, row or (0,) * len(keys), strict=True))
+
+
+def digest_status(conn: Conn) -> dict[str, Any]:
+    """Developments waiting for a digest, the last digest, and deliveries that need a look."""
+    row = conn.execute(
+        """
+        SELECT (SELECT count(*) FROM developments AS d WHERE NOT EXISTS (
+                    SELECT 1 FROM digest_items AS i WHERE i.development_id = d.development_id)),
+               (SELECT max(created_at) FROM digests),
+               (SELECT count(*) FROM deliveries WHERE status = 'failed'),
+               (SELECT count(*) FROM deliveries WHERE status = 'unconfirmed')
+        """
+    ).fetchone()
+    keys = ("undelivered_developments", "last_digest_at", "failed_deliveries", "unconfirmed")
+    return dict(zip(keys, row or (0, None, 0, 0), strict=True))
 
 
 def last_runs(conn: Conn, limit: int = 5) -> list[dict[str, Any]]:
