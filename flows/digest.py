@@ -83,11 +83,14 @@ def compose(
 
 
 @task(cache_policy=NO_CACHE)
-def deliver(settings: Settings, result: DigestResult) -> None:
-    """Send every pending or failed delivery, this digest's and older ones', to its channel."""
+def deliver(settings: Settings) -> tuple[list[str], list[str]]:
+    """Send every pending or failed delivery, this digest's and older ones', to its channel.
+    Returns the labels of the channels reached, and one line per failure."""
     urls = {notify.channel_key(url): url for url in settings.notify_urls}
     with open_database(settings) as conn:
         due = digests.due(conn, sorted(urls))
+    sent: list[str] = []
+    failed: list[str] = []
     for delivery in due:
         with open_database(settings) as conn:
             message = digests.rendered(conn, delivery.digest_id)["markdown"]
@@ -99,12 +102,13 @@ def deliver(settings: Settings, result: DigestResult) -> None:
             )
         if error:
             get_run_logger().warning("digest %s: %s", delivery.digest_id, error)
-            result.failed.append(error)
+            failed.append(error)
         else:
             get_run_logger().info(
                 "digest %s sent to %s", delivery.digest_id, delivery.channel_label
             )
-            result.sent.append(delivery.channel_label)
+            sent.append(delivery.channel_label)
+    return sent, failed
 
 
 @task(cache_policy=NO_CACHE)
@@ -146,7 +150,8 @@ def digest(
         try:
             with run_lock(settings.db_path, f"digest run {run_id}"):
                 result = compose(settings, since, dry_run=False, send_empty=send_empty)
-                deliver(settings, result)  # also retries earlier digests' failed deliveries
+                # Also retries earlier digests' failed deliveries.
+                result.sent, result.failed = deliver(settings)
                 if result.recorded:
                     write_files(settings)
         except RunLockedError as exc:

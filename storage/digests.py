@@ -20,6 +20,7 @@ from storage.db import transaction
 
 Conn = duckdb.DuckDBPyConnection
 MAX_SHOWN_PER_STORY = 8  # developments rendered per story; the JSON has them all
+MAX_SHOWN_STORIES = 25  # stories rendered per digest (after a backfill there can be thousands)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,14 @@ class Digest:
     @property
     def is_empty(self) -> bool:
         return not self.stories
+
+    @property
+    def shown(self) -> list[StoryDigest]:
+        return self.stories[:MAX_SHOWN_STORIES]
+
+    @property
+    def hidden(self) -> int:
+        return len(self.stories) - len(self.shown)
 
 
 @dataclass(frozen=True, slots=True)

@@ -298,3 +298,33 @@ def test_diff_and_dry_run_show_changes_without_recording(
         env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert bad.returncode == 2 and "is not a time" in bad.stderr
+
+
+def test_a_huge_digest_is_cut_for_people_and_complete_in_json() -> None:
+    from datetime import UTC, datetime
+
+    from publish.render import render
+    from storage.digests import Development, Digest, StoryDigest
+
+    now = datetime.now(UTC)
+    stories = [
+        StoryDigest(
+            s,
+            f"Story {s}",
+            1,
+            developments=[
+                Development(
+                    s * 100 + d, f"Sentence {d} of story {s}.", d / 10, [], now, None, None, None
+                )
+                for d in range(10)
+            ],
+        )
+        for s in range(30)
+    ]
+    rendered = render(Digest("big", now, None, stories))
+    markdown = rendered["markdown"]
+    assert "## Story 24" in markdown and "## Story 25" not in markdown
+    assert "and 5 more stories" in markdown and markdown.count("_and 2 more_") == 25
+    assert "Sentence 9 of story 0." in markdown and "Sentence 0 of story 0." not in markdown
+    assert "and 5 more stories" in rendered["html"]
+    assert len(json.loads(rendered["json"])["stories"]) == 30
