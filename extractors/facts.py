@@ -6,8 +6,8 @@ it adds no new fact, while a report with news brings a new figure, a new name
 or a new quote. Sentences in scripts without capital letters (Arabic, Hebrew)
 have no detectable names; their content words stand in for facts.
 
-Everything here is pure and cheap (regular expressions), so it runs on every
-stored article inside the writer's transaction.
+Everything here is pure and cheap (regular expressions), so it runs on every relevant
+article as it is stored, inside the writer's transaction.
 """
 
 from __future__ import annotations
