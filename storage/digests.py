@@ -149,14 +149,7 @@ def _stories(conn: Conn, story_ids: list[int]) -> dict[int, tuple[str | None, in
     if not story_ids:
         return {}
     rows = conn.execute(
-        """
-        SELECT s.story_id, s.title,
-               count(DISTINCT coalesce(a.site_name, regexp_extract(a.url, '://([^/]+)', 1),
-                                       a.seed_name))
-        FROM stories AS s JOIN articles AS a ON a.story_id = s.story_id
-        WHERE s.story_id = ANY($1) GROUP BY ALL
-        """,
-        [story_ids],
+        "SELECT story_id, title, outlets FROM story_summary WHERE story_id = ANY($1)", [story_ids]
     ).fetchall()
     return {story_id: (title, outlets) for story_id, title, outlets in rows}
 
