@@ -147,12 +147,16 @@ class Topic:
     skip_off_topic: bool = True
     profile: dict[str, float] = field(default_factory=dict)  # word -> weight, unit length
 
-    def relevance(self, text: str) -> float:
-        """How much `text` is about the topic, from 0 (nothing) to 1."""
+    def relevance(self, text: str, words: list[str] | None = None) -> float:
+        """How much `text` is about the topic, from 0 (nothing) to 1.
+
+        `words` are its content_words, when the caller has them already.
+        """
         folded = unicodedata.normalize("NFKC", text).casefold()
         hits = sum(1 for keyword in self.keywords if keyword in folded)
         keyword_score = min(1.0, hits / KEYWORDS_FOR_FULL_SCORE)
-        return round(max(keyword_score, self._cosine(content_words(text))), 3)
+        words = content_words(text) if words is None else words
+        return round(max(keyword_score, self._cosine(words)), 3)
 
     def is_relevant(self, relevance: float | None) -> bool:
         return relevance is not None and relevance >= self.min_relevance

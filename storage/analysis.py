@@ -79,7 +79,8 @@ def analyse_pending(conn: duckdb.DuckDBPyConnection, topic: Topic, now: datetime
         return result
     articles = [_Pending(*row) for row in rows]
     for article in articles:
-        article.relevance = topic.relevance(f"{article.title or ''}\n{article.text}")
+        article.words = content_words(article.headed_text)  # for relevance and for stories
+        article.relevance = topic.relevance(article.headed_text, article.words)
         article.relevant = article.is_seed or (
             article.duplicate_of is None and topic.is_relevant(article.relevance)
         )
@@ -127,6 +128,11 @@ class _Pending:
     relevant: bool = False
     story_id: int | None = None
     sentences: list[Sentence] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # content_words of headed_text
+
+    @property
+    def headed_text(self) -> str:
+        return f"{self.title or ''}\n{self.text}"
 
     @property
     def published_at(self) -> datetime | None:
@@ -239,8 +245,7 @@ def _development_id(article_id: int, position: int) -> int:
 def _story_terms(article: _Pending, common: frozenset[str]) -> dict[str, float]:
     """Its most frequent content words and its names (counted twice), at unit length,
     leaving out the words every article of the topic shares (`common`)."""
-    words = content_words(f"{article.title or ''}\n{article.text}")
-    counts = Counter(w for w in words if w not in common)
+    counts = Counter(w for w in article.words if w not in common)
     top = Counter(dict(counts.most_common(STORY_TERMS)))
     for sentence in article.sentences:
         for fact in sentence.facts:
