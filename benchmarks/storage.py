@@ -58,7 +58,7 @@ def store_batches(db_path: Path, articles: list[object], batch: int, topic: obje
     elapsed = 0.0
     with connect(db_path) as conn:
         migrate(conn)
-        queries.sync_feeds(conn, [(feed.url, feed.name)])
+        queries.sync_feeds(conn, [(feed.url, feed.name)], datetime.now(UTC))
         for start in range(0, len(articles), batch):
             pages = [
                 PageResult(

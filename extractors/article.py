@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
@@ -81,9 +81,13 @@ def _language(html: str, content_language: str | None) -> str | None:
 
 
 def _page_date(value: str | None) -> datetime | None:
-    """ISO 8601 as declared (an offset is honoured; none means UTC), or an RFC 2822 date."""
+    """ISO 8601 as declared (an offset is honoured; none means UTC), an RFC 2822 date, or
+    seconds or milliseconds since 1970 (some CMSs write those)."""
     if not value:
         return None
+    digits = value.strip()
+    if digits.isdigit() and len(digits) in (10, 13):
+        return to_utc(datetime.fromtimestamp(int(digits) / 10 ** (len(digits) - 10), UTC))
     try:
         return to_utc(datetime.fromisoformat(value.strip()))
     except ValueError:

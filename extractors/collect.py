@@ -19,7 +19,7 @@ from itertools import chain, zip_longest
 from typing import TypeVar
 
 from extractors.article import Article, extract_article
-from extractors.feeds import FeedItem, parse_feed
+from extractors.feeds import FeedItem, ParsedFeed, parse_feed
 from extractors.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetched, Fetcher
 from extractors.robots import RobotsTxt, agent_token, fetch_robots, origin_of
 from extractors.topic import Topic
@@ -56,6 +56,11 @@ class FeedState:
     consecutive_failures: int = 0
     next_poll_at: datetime | None = None  # backing off until then
     disabled_reason: str | None = None
+    last_error: str | None = None  # why the last poll failed, if it did
+
+    @property
+    def healthy(self) -> bool:
+        return self.disabled_reason is None and self.consecutive_failures == 0
 
     def is_due(self, now: datetime) -> bool:
         return self.disabled_reason is None and (
@@ -226,7 +231,11 @@ def extraction_pool(workers: int) -> Executor | None:
         return None  # a Dask worker, say: its processes may not have children
     if workers not in _pools:
         context = multiprocessing.get_context("spawn")
-        _pools[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        # Start the processes now, so that time limits on tasks measure the task alone.
+        for ready in [pool.submit(int) for _ in range(workers)]:
+            ready.result()
+        _pools[workers] = pool
     return _pools[workers]
 
 
@@ -286,11 +295,13 @@ async def _poll_one(fetcher: Fetcher, feed: Feed, previous: FeedState) -> FeedPo
         log.info("feed %s: same content as last time", feed.name)
         return FeedPoll(feed, fetched.status, not_modified=True, state=state, moved_to=moved_to)
     try:
-        parsed = parse_feed(fetched.body, fetched.url, fetched.content_type)
+        parsed = await _parse_off_loop(fetched, fetcher.settings)
     except FeedParseError as exc:
         log.warning("feed %s: %s", feed.name, exc)
         return FeedPoll(feed, fetched.status, state=previous, error=str(exc), moved_to=moved_to)
     flaws = [f"tolerated {parsed.bozo}"] if parsed.bozo else []
+    if parsed.charset_note:
+        flaws.append(parsed.charset_note)
     if parsed.skipped:
         flaws.append(f"{parsed.skipped} without a link skipped")
     log.info(
@@ -305,9 +316,52 @@ async def _poll_one(fetcher: Fetcher, feed: Feed, previous: FeedState) -> FeedPo
         items=parsed.items,
         title=parsed.title,
         state=state,
-        bozo=parsed.bozo,
+        bozo="; ".join(flaws) or None,
         moved_to=moved_to,
     )
+
+
+async def _parse_off_loop(fetched: Fetched, settings: Settings) -> ParsedFeed:
+    """parse_feed in the extraction pool, so a slow feed never stalls the other requests in
+    flight; one that takes longer than NEWSMON_FEED_PARSE_TIMEOUT is stopped and fails."""
+    parse = functools.partial(parse_feed, fetched.body, fetched.url, fetched.content_type)
+    for attempt in (1, 2):  # a pool stopped for another feed's sake is replaced once
+        executor = extraction_pool(settings.extract_workers)
+        future = asyncio.get_running_loop().run_in_executor(executor, parse)
+        try:
+            return await asyncio.wait_for(future, settings.feed_parse_timeout)
+        except TimeoutError:
+            if executor is not None:
+                _stop_pool(executor)  # the only way to stop a parse that runs away
+            raise FeedParseError(
+                fetched.url,
+                f"Feed {fetched.url} took longer than {settings.feed_parse_timeout:g}s to parse "
+                "and was stopped; it is tried again after its backoff (NEWSMON_FEED_PARSE_TIMEOUT)",
+            ) from None
+        except FeedParseError:
+            raise
+        except BrokenExecutor:
+            _forget_pool(executor)
+            if attempt == 2:
+                raise FeedParseError(
+                    fetched.url, f"Feed {fetched.url}: the parsing process died (out of memory?)"
+                ) from None
+    raise AssertionError("unreachable")
+
+
+def _forget_pool(executor: Executor | None) -> None:
+    for workers, pool in list(_pools.items()):
+        if pool is executor:
+            del _pools[workers]
+
+
+def _stop_pool(executor: Executor) -> None:
+    """Kill a process pool's workers now; pages in flight in it fail and are retried."""
+    _forget_pool(executor)
+    processes = getattr(executor, "_processes", None) or {}
+    for process in list(processes.values()):
+        process.kill()
+    executor.shutdown(wait=False, cancel_futures=True)
 
 
 async def _fetch_one(
@@ -354,7 +408,7 @@ async def _extract(executor: Executor | None, entry: PendingEntry, fetched: Fetc
     try:
         article = await asyncio.get_running_loop().run_in_executor(executor, extract)
     except BrokenExecutor as exc:
-        _pools.clear()  # a worker died (OOM?): the next run starts a fresh pool
+        _forget_pool(executor)  # a worker died (OOM?, or stopped): the next page gets a fresh pool
         return PageResult(
             entry, "failed", status=fetched.status, error=f"extraction pool broke: {exc}"
         )

@@ -157,7 +157,7 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        redirected, permanent = False, True
+        redirected, permanent, asked = False, True, url
         for _ in range(MAX_REDIRECTS + 1):
             await check_url(url, self.settings.allow_private_hosts)
             async with self._turn(url):
@@ -166,7 +166,10 @@ class Fetcher:
                 redirected, permanent, url = True, permanent and response.permanent, response.to
                 continue
             return replace(response, moved_permanently=redirected and permanent)
-        raise PermanentFetchError(url, f"{url}: more than {MAX_REDIRECTS} redirects; fix the link")
+        raise PermanentFetchError(
+            asked,
+            f"{asked}: more than {MAX_REDIRECTS} redirects (the last to {url}); fix the link",
+        )
 
     async def _request(
         self, url: str, headers: dict[str, str], max_bytes: int

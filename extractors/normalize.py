@@ -49,22 +49,37 @@ TRACKING_PARAMS = frozenset(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SPACE_RUN = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
-# A publication time further ahead than this is a feed's mistake, not a scoop.
+# A publication time further ahead than this is a feed's mistake, not a scoop; one before
+# this is a placeholder (0001-01-01, 1970-01-01) or a wrong century, not a date of news.
 FUTURE_TOLERANCE = timedelta(days=1)
+EARLIEST_DATE = datetime(1990, 1, 1, tzinfo=UTC)
+MAX_TITLE_CHARS = 1000  # a title longer than this is a page's mistake: cut at a word
+# NUL and the other C0 controls but tab and newline, and lone UTF-16 surrogates (from
+# numeric character references or JSON escapes): DuckDB refuses them, no reader wants them.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` without the characters a database or a reader cannot take."""
+    return _UNSTORABLE.sub("", text) if _UNSTORABLE.search(text) else text
 
 
 def normalize_text(text: str) -> str:
     """NFC, runs of spaces folded to one, one blank-free line per paragraph."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", storable(text)).replace("\r\n", "\n").replace("\r", "\n")
     lines = (_SPACE_RUN.sub(" ", line).strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
 
-def normalize_inline(text: str | None) -> str | None:
-    """A title or name: NFC on one line, or None when nothing is left."""
+def normalize_inline(text: str | None, limit: int = MAX_TITLE_CHARS) -> str | None:
+    """A title or name: NFC on one line, at most `limit` characters (cut at a word, with an
+    ellipsis), or None when nothing is left."""
     if text is None:
         return None
-    folded = " ".join(unicodedata.normalize("NFC", text).split())
+    folded = " ".join(unicodedata.normalize("NFC", storable(text[: limit * 4])).split())
+    if len(folded) > limit:
+        cut = folded[: limit - 1]
+        folded = (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
     return folded or None
 
 
@@ -99,9 +114,13 @@ def same_site(a: str, b: str) -> bool:
 
 
 def to_utc(moment: datetime | None, now: datetime | None = None) -> datetime | None:
-    """An aware UTC datetime; naive input is taken as UTC, far-future input as unknown."""
+    """An aware UTC datetime; naive input is taken as UTC. Input outside the plausible
+    window (before 1990, or more than a day ahead) is no publication date: None."""
     if moment is None:
         return None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (OverflowError, ValueError):  # year 1 with a positive offset, say
+        return None
     now = now or datetime.now(UTC)
-    return None if moment > now + FUTURE_TOLERANCE else moment
+    return moment if EARLIEST_DATE <= moment <= now + FUTURE_TOLERANCE else None

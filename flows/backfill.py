@@ -17,7 +17,7 @@ from prefect.utilities.annotations import quote
 from rich.progress import Progress
 
 from extractors import collect
-from extractors.archive import Batch, batches, is_warc
+from extractors.archive import Batch, batches, detect_format
 from extractors.collect import PageBatch, PendingEntry
 from extractors.feeds import FeedItem
 from extractors.normalize import canonical_url
@@ -38,14 +38,20 @@ class BackfillReport:
     duplicates: int = 0
     pages_rejected: int = 0
     pages_failed: int = 0
+    skipped: int = 0  # damaged stretches of an archive, or lines of a URL list, left out
     finished: bool = False
 
     def summary(self) -> str:
         state = "done" if self.finished else "stopped early; run it again to go on"
+        skipped = (
+            f", {self.skipped} damaged or unusable parts skipped (see backfill_skips)"
+            if self.skipped
+            else ""
+        )
         return (
             f"backfill of {self.source}: {self.records} records read, {self.articles_new} new "
             f"articles, {self.duplicates} duplicates, {self.pages_rejected} pages without text, "
-            f"{self.pages_failed} left to retry ({state})."
+            f"{self.pages_failed} left to retry{skipped} ({state})."
         )
 
 
@@ -72,14 +78,16 @@ def backfill(
     max_records: int | None = None,
     show_progress: bool = False,
 ) -> BackfillReport:
-    """Store the articles in `path` (WARC, WARC.gz, or one URL per line).
+    """Store the articles in `path` (WARC or ARC, plain or gzip, or one URL per line).
 
     Each batch is stored with the file position reached, so a run that stops
     (killed, or after `max_records`) is resumed by the next one on the same file.
+    An archive's pages are read from the archive: nothing is fetched from the network.
     """
     logger = get_run_logger()
     settings = Settings.from_env().replace(db_path=Path(db_path) if db_path else None)
     source = Path(path).resolve()
+    kind = detect_format(source)  # refuses what is neither, before anything is stored
     key = f"{source} ({source.stat().st_size} bytes)"
     run_id = flow_run.get_id() or str(uuid.uuid4())
     report = BackfillReport(str(source))
@@ -93,7 +101,9 @@ def backfill(
         logger.info("%s was backfilled completely already", source)
         return report
     if position:
-        logger.info("resuming %s at %s %d", source, "byte" if is_warc(source) else "line", position)
+        logger.info(
+            "resuming %s at %s %d", source, "byte" if kind == "archive" else "line", position
+        )
 
     robots: dict[str, RobotsTxt] = {}
     with _progress_bar(show_progress, source) as bar:
@@ -103,9 +113,15 @@ def backfill(
             now = datetime.now(UTC)
             stored_batch = store_batch(
                 quote(RunRecords(RunReport(run_id, now, now), [], pages, topic)),
-                BackfillProgress(key, batch.end, read + batch.read, stored, finished=False),
+                BackfillProgress(
+                    key, batch.end, read + batch.read, stored, False, tuple(batch.skipped)
+                ),
                 settings,
             )
+            for skip in batch.skipped:
+                logger.warning("%s: skipped %s at %d (%d): %s", source.name, _unit(kind),
+                               skip.offset, skip.length, skip.reason)  # fmt: skip
+            report.skipped += len(batch.skipped)
             read += batch.read
             stored += stored_batch.articles_new + stored_batch.duplicates
             report.records += batch.read
@@ -121,7 +137,7 @@ def backfill(
         else:
             with open_database(settings) as conn:
                 queries.save_backfill_progress(
-                    conn, BackfillProgress(key, _size(source), read, stored, finished=True)
+                    conn, BackfillProgress(key, _size(source, kind), read, stored, finished=True)
                 )
             report.finished = True
     logger.info(report.summary())
@@ -132,9 +148,13 @@ def _entry(url: str) -> PendingEntry:
     return PendingEntry(None, canonical_url(url), url, FeedItem(url, None, None, None, None, None))
 
 
-def _size(source: Path) -> int:
+def _unit(kind: str) -> str:
+    return "bytes" if kind == "archive" else "line"
+
+
+def _size(source: Path, kind: str) -> int:
     """Where the end of `source` is, in the unit batches count in (bytes, or lines)."""
-    if is_warc(source):
+    if kind == "archive":
         return source.stat().st_size
     with source.open("rb") as lines:
         return sum(1 for _ in lines)
@@ -144,5 +164,5 @@ def _progress_bar(show: bool, source: Path) -> Progress | nullcontext[None]:
     if not show:
         return nullcontext()
     bar = Progress(transient=False)
-    bar.add_task(f"backfill {source.name}", total=_size(source))
+    bar.add_task(f"backfill {source.name}", total=_size(source, detect_format(source)))
     return bar

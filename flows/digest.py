@@ -12,7 +12,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from newsmon.errors import ConfigError
+from newsmon.errors import ConfigError, RunFailedError
 from newsmon.runlock import RunLockedError, run_lock
 from newsmon.settings import Settings
 from publish import atom, notify
@@ -129,22 +129,60 @@ def write_files(settings: Settings) -> Path:
 _EXTENSIONS = {"markdown": "md", "html": "html", "json": "json"}
 
 
+@task(cache_policy=NO_CACHE)
+def queue_resend(settings: Settings, digest_id: str) -> DigestResult:
+    """Queue a recorded digest again for every configured channel that has not received it."""
+    channels = {notify.channel_key(u): notify.channel_label(u) for u in settings.notify_urls}
+    with open_database(settings) as conn:
+        try:
+            rendered = digests.rendered(conn, digest_id)
+        except KeyError:
+            raise ConfigError(
+                f"no digest {digest_id} in {settings.db_path}; the deliveries table lists them"
+            ) from None
+        queued = digests.queue_again(conn, digest_id, channels, datetime.now(UTC))
+    get_run_logger().info("digest %s queued again for %d channels", digest_id, len(queued))
+    return DigestResult(digest_id, 0, 0, rendered["markdown"], recorded=True)
+
+
+def abandon_removed(settings: Settings) -> str:
+    """Give up on the undelivered digests of channels no longer configured; says how many."""
+    keys = [notify.channel_key(u) for u in settings.notify_urls]
+    with open_database(settings) as conn:
+        count = digests.abandon_other_channels(conn, keys, datetime.now(UTC))
+    return (
+        f"{count} deliveries to channels no longer in NEWSMON_NOTIFY_URLS marked abandoned; "
+        "the digests stay in the digest files and the digests table"
+    )
+
+
 @flow(name="digest")
 def digest(
     since: datetime | None = None,
     dry_run: bool = False,
     send_empty: bool = False,
+    resend: str | None = None,
     db_path: str | None = None,
 ) -> DigestResult | None:
     """Deliver the developments no digest has carried yet (first seen after `since`, if
     given) to every NEWSMON_NOTIFY_URLS channel, the digest files and the Atom feed.
+    `resend` queues that recorded digest again for the channels that have not received it.
 
-    Returns None when another run holds the database: this one is skipped.
+    Returns None when another run holds the database: this one is skipped. Ends Failed
+    (RunFailedError, carrying the result) when a channel did not take its digest.
     """
     settings = Settings.from_env().replace(db_path=Path(db_path) if db_path else None)
     logger = get_run_logger()
     run_id = flow_run.get_id() or str(uuid.uuid4())
-    if dry_run:
+    if resend:
+        try:
+            with run_lock(settings.db_path, f"digest run {run_id}"):
+                result = queue_resend(settings, resend)
+                result.sent, result.failed = deliver(settings)
+        except RunLockedError as exc:
+            logger.warning(str(exc))
+            return None
+    elif dry_run:
         result = compose(settings, since, dry_run=True, send_empty=send_empty)
     else:
         try:
@@ -161,6 +199,12 @@ def digest(
     create_markdown_artifact(
         key="digest", markdown=result.markdown, description="New developments in this digest"
     )
+    if result.failed:
+        message = f"{len(result.failed)} channels did not take the digest: " + "; ".join(
+            result.failed
+        )
+        logger.error(message)
+        raise RunFailedError(message, result)
     return result
 
 

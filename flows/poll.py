@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,15 +21,15 @@ from extractors.collect import FeedPoll, FeedState, PageBatch, PendingEntry
 from extractors.robots import RobotsTxt, origin_of
 from extractors.seeds import Seed, load_seeds
 from extractors.topic import Topic
-from newsmon.errors import DatabaseError, DatabaseLockedError
+from newsmon.errors import DatabaseError, DatabaseLockedError, RunFailedError
 from newsmon.feedlist import Feed, load_feeds, load_topic
-from newsmon.report import feed_table, markdown_summary, one_line_summary
+from newsmon.report import feed_table, markdown_summary, one_line_summary, run_failure
 from newsmon.runlock import RunLockedError, run_lock
 from newsmon.settings import Settings
 from storage import queries, spool
 from storage.db import connect, open_database
 from storage.entries import new_entries
-from storage.snapshot import export, snapshot_dir
+from storage.snapshot import export
 from storage.spool import spool_dir
 from storage.writer import RunRecords, RunReport, store_run, store_seeds
 
@@ -45,7 +46,7 @@ TASK_OPTIONS = {"cache_policy": NO_CACHE}
 def prepare_database(
     settings: Settings, feeds: list[Feed], seeds: list[Seed], topic: Topic
 ) -> dict[str, FeedState]:
-    """Migrate, load the seeds, store spooled runs, register the feeds; returns their states.
+    """Migrate, load the seeds, register the feeds (marking removed ones); returns their states.
 
     A database that stays locked is not fatal: the run polls every feed from scratch
     and spools what it gathers.
@@ -54,12 +55,28 @@ def prepare_database(
     try:
         with open_database(settings) as conn:
             store_seeds(conn, seeds, topic, datetime.now(UTC))
-            spool.ingest(conn, spool_dir(settings.db_path), settings.feed_backoff)
-            queries.sync_feeds(conn, [(feed.url, feed.name) for feed in feeds])
+            for name in queries.sync_feeds(
+                conn, [(feed.url, feed.name) for feed in feeds], datetime.now(UTC)
+            ):
+                logger.info("feed %s is no longer in the feeds file: marked removed", name)
             return queries.feed_states(conn)
     except DatabaseLockedError as exc:
         logger.warning("%s; polling every feed without its stored state", exc)
         return {}
+
+
+@task(**TASK_OPTIONS)
+def catch_up_spool(settings: Settings) -> list[RunReport]:
+    """Store the runs earlier polls had to spool, oldest first."""
+    folder = spool_dir(settings.db_path)
+    if not spool.pending(folder):
+        return []
+    try:
+        with open_database(settings) as conn:
+            return spool.ingest(conn, folder, settings.feed_backoff)
+    except DatabaseLockedError as exc:
+        get_run_logger().warning("%s; the spooled runs wait for the next run", exc)
+        return []
 
 
 @task(**TASK_OPTIONS)
@@ -93,29 +110,45 @@ def fetch_and_extract(
 
 @task(**TASK_OPTIONS)
 def store(records: RunRecords, settings: Settings) -> RunReport:
-    """Write the run in one transaction, or spool it when the database stays locked."""
+    """Write the run in one transaction, or spool it when the database stays locked.
+
+    Any other failure of the writer spools the run too, then fails the task: the
+    records are safe, and the error needs a person, not a retry.
+    """
     try:
         with open_database(settings) as conn:
-            report = store_run(conn, records, settings.feed_backoff)
-            if settings.snapshot:
-                stored = report.articles_new + report.duplicates + report.pages_rejected
-                export(conn, snapshot_dir(settings.db_path), articles_changed=stored > 0)
-            return report
+            return store_run(conn, records, settings.feed_backoff)
     except DatabaseLockedError as exc:
-        records.report.spooled = True
-        path = spool.write(records, spool_dir(settings.db_path))
+        path = _spool(records, settings)
         message = f"{exc}; this run's records are spooled to {path} for the next run to store"
         get_run_logger().warning(message)
-        records.report.errors.append(message)
-        return records.report
-    except (DatabaseError, duckdb.Error) as exc:
-        # Keep what was fetched, then fail loudly: this needs a person, not a retry.
-        records.report.spooled = True
-        path = spool.write(records, spool_dir(settings.db_path))
+        return replace(records.report, spooled=True, errors=[*records.report.errors, message])
+    except Exception as exc:
+        path = _spool(records, settings)
         raise DatabaseError(
             f"Could not store the run in {settings.db_path} ({type(exc).__name__}: {exc}); "
             f"its records are kept in {path} and stored by the next run that can"
         ) from exc
+
+
+def _spool(records: RunRecords, settings: Settings) -> Path:
+    """Keep the run's records on disk, marked as spooled, for the next run to store."""
+    marked = replace(records, report=replace(records.report, spooled=True))
+    return spool.write(marked, spool_dir(settings.db_path))
+
+
+@task(**TASK_OPTIONS)
+def refresh_snapshot(settings: Settings, run_id: str) -> str | None:
+    """The analysts' Parquet snapshot, as of this run; a problem is reported, never fatal
+    (the run is stored already)."""
+    try:
+        with connect(settings.db_path, read_only=True, wait=settings.lock_wait) as conn:
+            export(conn, settings.db_path, run_id)
+    except (OSError, DatabaseError, duckdb.Error) as exc:
+        message = f"the Parquet snapshot was not refreshed ({type(exc).__name__}: {exc})"
+        get_run_logger().warning(message)
+        return message
+    return None
 
 
 def _task_runner() -> TaskRunner:  # type: ignore[type-arg]
@@ -139,7 +172,8 @@ def poll_feeds(
     """Poll every due feed once and store what is new; defaults come from NEWSMON_* settings.
 
     `force` polls feeds that are backing off or disabled too. Returns None when
-    another run still holds the database: this one is skipped.
+    another run still holds the database: this one is skipped. Ends Failed (raises
+    RunFailedError, carrying the report) when no feed worked or the run was not stored.
     """
     settings = Settings.from_env().replace(
         feeds_path=Path(feeds_file) if feeds_file else None,
@@ -161,6 +195,10 @@ def poll_feeds(
     create_table_artifact(
         key="poll-feeds", table=feed_table(report, polls), description="Each feed in this poll"
     )
+    failure = run_failure(report)
+    if failure:
+        get_run_logger().error(failure)
+        raise RunFailedError(failure, report)
     return report
 
 
@@ -174,10 +212,11 @@ def poll_and_store(
     topic = load_topic(settings.feeds_path, [seed.text for seed in seeds])
 
     states = prepare_database(settings, feeds, seeds, topic)
+    catch_up_spool(settings)
     due = [f for f in feeds if force or states.get(f.url, FeedState()).is_due(started_at)]
-    for feed in feeds:
-        if feed not in due:
-            get_run_logger().info("feed %s: %s", feed.name, _why_skipped(states[feed.url]))
+    waiting = [_why_skipped(f, states[f.url]) for f in feeds if f not in due]
+    for line in waiting:
+        get_run_logger().info(line)
     # quote(): Prefect would otherwise walk every article in these lists looking for futures.
     polls = poll(due, states, settings)
     entries, skipped, robots = select_new_entries(quote(polls), topic, settings)
@@ -192,8 +231,15 @@ def poll_and_store(
                     run_id=run_id,
                     started_at=started_at,
                     finished_at=datetime.now(UTC),
+                    feeds_polled=len(polls),
+                    feeds_failed=sum(p.failed for p in polls),
+                    feeds_unchanged=sum(p.not_modified for p in polls),
                     entries_seen=sum(len(p.items) for p in polls),
                     feeds_skipped=len(feeds) - len(due),
+                    feeds_waiting=waiting,
+                    feeds_total=len(feeds),
+                    feeds_healthy=sum(states.get(f.url, FeedState()).healthy for f in feeds),
+                    errors=[p.error for p in polls if p.error],
                 ),
                 polls,
                 batch,
@@ -202,11 +248,19 @@ def poll_and_store(
         ),
         settings,
     )
+    if settings.snapshot and not report.spooled:
+        problem = refresh_snapshot(settings, run_id)
+        if problem:
+            report = replace(report, errors=[*report.errors, problem])
     return report, polls
 
 
-def _why_skipped(state: FeedState) -> str:
+def _why_skipped(feed: Feed, state: FeedState) -> str:
     if state.disabled_reason:
-        return f"disabled: {state.disabled_reason}"
-    until = f"{state.next_poll_at:%Y-%m-%d %H:%M:%S} UTC"
-    return f"backing off after {state.consecutive_failures} failures, until {until}"
+        return f"feed {feed.name}: disabled: {state.disabled_reason}"
+    until = f"{state.next_poll_at:%Y-%m-%d %H:%M} UTC"
+    error = f" (last error: {state.last_error})" if state.last_error else ""
+    return (
+        f"feed {feed.name}: backing off after {state.consecutive_failures} failures, "
+        f"next try {until}{error}"
+    )

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "newsmon,extractors,storage")
 
-from newsmon.errors import ConfigError, NewsmonError  # noqa: E402
+from newsmon.errors import ConfigError, NewsmonError, RunFailedError  # noqa: E402
 from newsmon.settings import Settings  # noqa: E402
 
 DEMO_PORT = 8765
@@ -61,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--port", type=int, default=DEMO_PORT, help=f"port (default {DEMO_PORT})")
     demo.add_argument("--db", type=Path, default=DEMO_DB, help=f"DuckDB file (default {DEMO_DB})")
+    demo.add_argument(
+        "--serve-only",
+        action="store_true",
+        help="only serve the sample site (until Ctrl-C), to try deployments without internet",
+    )
     demo.set_defaults(command=cmd_demo)
 
     backfill = sub.add_parser(
@@ -75,13 +81,18 @@ def _parser() -> argparse.ArgumentParser:
     backfill.set_defaults(command=cmd_backfill)
 
     serve = sub.add_parser(
-        "serve", help="run the flows on the schedules in prefect.yaml, in this process"
+        "serve",
+        help="run the flows on the schedules in prefect.yaml, in this process, as the "
+        "deployments <flow>/served (no work pool or worker needed)",
     )
     serve.set_defaults(command=cmd_serve)
 
     status = sub.add_parser("status", help="feed health, last runs and article counts")
     status.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
     status.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    status.add_argument(
+        "--all", action="store_true", help="list feeds removed from the feeds file too"
+    )
     status.set_defaults(command=cmd_status)
 
     enable = sub.add_parser(
@@ -102,6 +113,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     digest.add_argument(
         "--send-empty", action="store_true", help="record and send a digest even when empty"
+    )
+    digest.add_argument(
+        "--resend",
+        metavar="DIGEST_ID",
+        help="send this recorded digest again to every channel configured now that has not "
+        "received it (e.g. after fixing a wrong NEWSMON_NOTIFY_URLS)",
+    )
+    digest.add_argument(
+        "--abandon-removed",
+        action="store_true",
+        help="give up on the undelivered digests of channels no longer in NEWSMON_NOTIFY_URLS",
     )
     digest.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
     digest.set_defaults(command=cmd_digest)
@@ -137,33 +159,60 @@ def cmd_demo(args: argparse.Namespace) -> int:
     os.environ["NEWSMON_ALLOW_PRIVATE_HOSTS"] = "true"
     os.environ.setdefault("NEWSMON_HOST_DELAY", "0")
     with site:
-        feeds_file = args.db.parent / "demo-feeds.toml"
+        feeds_file = (args.db.parent / "demo-feeds.toml").resolve()
         feeds_file.parent.mkdir(parents=True, exist_ok=True)
         feeds_file.write_bytes(site.render("/feeds.toml") or b"")
+        if args.serve_only:
+            return _serve_sample_site(site.base_url, feeds_file)
         print(f"Serving the sample site at {site.base_url}; polling it into {args.db}")
         return _run_poll(feeds_file=feeds_file, db_path=args.db)
 
 
+def _serve_sample_site(base_url: str, feeds_file: Path) -> int:
+    """Keep the sample site up for a worker or `newsmon serve` started in another shell."""
+    print(
+        f"Serving the sample site at {base_url} until Ctrl-C. Its feeds file: {feeds_file}\n"
+        "In the shell that runs the worker (or `newsmon serve`), set:\n"
+        f"  export NEWSMON_FEEDS={feeds_file}\n"
+        "  export NEWSMON_ALLOW_PRIVATE_HOSTS=127.0.0.1/32 NEWSMON_HOST_DELAY=0",
+        flush=True,
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+
+
 def _run_poll(feeds_file: Path | None, db_path: Path | None, force: bool = False) -> int:
-    from newsmon.feedlist import load_feeds
+    from newsmon.feedlist import check_feeds_file
 
     # Fail on a wrong setting or feeds file before Prefect starts, in one line.
-    load_feeds(Settings.from_env().replace(feeds_path=feeds_file).feeds_path)
+    settings = Settings.from_env().replace(feeds_path=feeds_file, db_path=db_path)
+    settings.check_ready()
+    check_feeds_file(settings.feeds_path)
 
     from flows.poll import poll_feeds
     from newsmon.report import text_summary
 
-    try:
-        report = poll_feeds(
-            feeds_file=str(feeds_file) if feeds_file else None,
-            db_path=str(db_path) if db_path else None,
-            force=force,
-        )
-    except ConfigError:
-        raise
-    except Exception as exc:  # the flow itself failed: say so in one line, exit non-zero
-        print(f"newsmon: the poll did not complete: {type(exc).__name__}: {exc}", file=sys.stderr)
+    state = poll_feeds(
+        feeds_file=str(feeds_file) if feeds_file else None,
+        db_path=str(db_path) if db_path else None,
+        force=force,
+        return_state=True,
+    )
+    if not state.is_completed():
+        failure = state.result(raise_on_failure=False)
+        if isinstance(failure, RunFailedError):
+            print(text_summary(failure.result))
+            print(f"newsmon: this poll failed: {failure}", file=sys.stderr)
+            return 1
+        if isinstance(failure, ConfigError):
+            raise failure
+        reason = f"{type(failure).__name__}: {failure}" if failure else state.message
+        print(f"newsmon: the poll did not complete: {reason}", file=sys.stderr)
         return 1
+    report = state.result()
     if report is None:
         print("newsmon: another run holds the database; this poll was skipped", file=sys.stderr)
         return 0
@@ -173,18 +222,34 @@ def _run_poll(feeds_file: Path | None, db_path: Path | None, force: bool = False
 
 def cmd_digest(args: argparse.Namespace) -> int:
     Settings.from_env()  # a wrong setting fails here, in one line
-    from flows.digest import digest
+    from flows.digest import DigestResult, abandon_removed, digest
 
-    result = digest(
+    if args.abandon_removed:
+        print(abandon_removed(Settings.from_env().replace(db_path=args.db)))
+        return 0
+    state = digest(
         since=args.since,
         dry_run=args.dry_run,
         send_empty=args.send_empty,
+        resend=args.resend,
         db_path=str(args.db) if args.db else None,
+        return_state=True,
     )
+    result: DigestResult | None
+    if state.is_completed():
+        result = state.result()
+    else:
+        failure = state.result(raise_on_failure=False)
+        if isinstance(failure, NewsmonError) and not isinstance(failure, RunFailedError):
+            raise failure
+        if not isinstance(failure, RunFailedError):
+            print(f"newsmon: the digest did not complete: {failure}", file=sys.stderr)
+            return 1
+        result = failure.result  # type: ignore[assignment]
     if result is None:
         print("newsmon: another run holds the database; this digest was skipped", file=sys.stderr)
         return 0
-    if args.dry_run or result.recorded:
+    if args.dry_run or (result.recorded and not args.resend):
         print(result.markdown)
     print(result.summary())
     for line in result.failed + result.unconfirmed:
@@ -195,12 +260,10 @@ def cmd_digest(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     from publish.render import render_text
     from storage import digests
-    from storage.db import connect
+    from storage.db import open_reader
 
     settings = Settings.from_env().replace(db_path=args.db)
-    if not settings.db_path.exists():
-        raise ConfigError(f"no database at {settings.db_path} yet; run `newsmon poll` first")
-    with connect(settings.db_path, read_only=True, wait=settings.lock_wait) as conn:
+    with open_reader(settings) as conn:
         now = datetime.now(UTC)
         found = digests.gather(conn, "diff", now, args.since, undelivered=False)
     print(render_text(found, f"What changed since {args.since:%Y-%m-%d %H:%M} UTC"), end="")
@@ -224,9 +287,12 @@ def _when(raw: str) -> datetime:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
+    from extractors.archive import detect_format
+
     if not args.path.is_file():
         raise ConfigError(f"{args.path}: no such file")
     Settings.from_env()  # a wrong setting fails here, in one line
+    detect_format(args.path)  # so does a file that is neither an archive nor a URL list
     from flows.backfill import backfill
 
     report = backfill(
@@ -240,8 +306,17 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+SERVED = "served"  # deployment name of every flow `newsmon serve` runs
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Prefect's `serve`: the deployments' schedules without a work pool or a worker."""
+    """Prefect's `serve`: the deployments' schedules without a work pool or a worker.
+
+    Its deployments are named <flow>/served, never those of `prefect deploy` (poll-feeds/
+    poll-feeds, ...): Ctrl-C pauses only its own, and a worker's deployments keep their
+    source and schedule. Running both at once would poll twice; the run lock makes the
+    second run of a pair skip.
+    """
     from prefect import serve
     from prefect.schedules import Cron
 
@@ -250,32 +325,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from flows.poll import poll_feeds
     from newsmon.deployments import schedules
 
-    Settings.from_env()  # a wrong setting fails here, not at the first scheduled run
+    Settings.from_env().check_ready()  # a wrong setting fails here, not at a scheduled run
     crons = {
         name: [Cron(s["cron"], timezone=s.get("timezone")) for s in entries]
         for name, entries in schedules().items()
     }
+    print(
+        "Serving poll-feeds/served, digest/served and backfill/served on the schedules in "
+        "prefect.yaml until Ctrl-C (which pauses these three only).",
+        flush=True,
+    )
     serve(
-        poll_feeds.to_deployment(name="poll-feeds", schedules=crons["poll-feeds"]),
-        digest.to_deployment(name="digest", schedules=crons["digest"]),
-        backfill.to_deployment(name="backfill", schedules=crons["backfill"]),
+        poll_feeds.to_deployment(name=SERVED, schedules=crons["poll-feeds"]),
+        digest.to_deployment(name=SERVED, schedules=crons["digest"]),
+        backfill.to_deployment(name=SERVED, schedules=crons["backfill"]),
     )
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from storage import queries
-    from storage.db import open_database, schema_version
+    from storage.db import open_reader, schema_version
 
     settings = Settings.from_env().replace(db_path=args.db)
-    if not settings.db_path.exists():
-        print(f"newsmon: no database at {settings.db_path} yet; run `newsmon poll` first")
-        return 1
-    with open_database(settings) as conn:
+    with open_reader(settings) as conn:
         data = {
             "database": str(settings.db_path),
             "schema_version": schema_version(conn),
-            "feeds": queries.feed_health(conn),
+            "feeds": queries.feed_health(conn, include_removed=args.all),
             "runs": queries.last_runs(conn),
             "articles": queries.article_counts(conn),
             "digests": queries.digest_status(conn),
@@ -286,7 +363,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"{data['database']} (schema {data['schema_version']})\n")
     for row in data["feeds"]:
         moved = f"moved to {row['current_url']}" if row["current_url"] != row["url"] else None
-        row["note"] = row["disabled_reason"] or row["last_error"] or moved
+        row["note"] = row["disabled_reason"] or _reason(row["last_error"], row) or moved
         row["failures"] = row["consecutive_failures"]
     print(
         _table(
@@ -329,6 +406,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reason(error: str | None, feed: dict[str, Any]) -> str | None:
+    """An error without the feed's own URL in front: the row names the feed already."""
+    if not error:
+        return None
+    for url in (feed["current_url"], feed["url"]):
+        if url and url in error:
+            error = error.replace(f"Feed {url} ", "").replace(f"{url}: ", "").replace(url, "…")
+    return error
+
+
 def cmd_enable(args: argparse.Namespace) -> int:
     from storage import queries
     from storage.db import open_database
@@ -359,7 +446,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     text = str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return text if len(text) <= 100 else text[:99] + "…"
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:

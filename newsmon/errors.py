@@ -9,9 +9,11 @@ NewsmonError
 │       ├── BlockedURLError     not http(s), or resolves to a private address
 │       │   └── BlockedByRobotsError  the site's robots.txt disallows the page
 │       └── ResponseTooLargeError  the body passed the size limit
-├── FeedParseError              the body is not a feed at all
-└── DatabaseError               the DuckDB file could not be opened or migrated
-    └── DatabaseLockedError     another process holds it past NEWSMON_LOCK_WAIT
+├── FeedParseError              the body is not a feed at all, or one newsmon refuses to parse
+├── DatabaseError               the DuckDB file could not be opened or migrated
+│   └── DatabaseLockedError     another process holds it past NEWSMON_LOCK_WAIT
+└── RunFailedError              a run finished, but did not do its job (every feed failed, a
+                                digest channel failed): the flow ends Failed, the CLI exits 1
 """
 
 from __future__ import annotations
@@ -96,3 +98,15 @@ class DatabaseError(NewsmonError):
 
 class DatabaseLockedError(DatabaseError):
     """Another process holds the DuckDB file."""
+
+
+class RunFailedError(NewsmonError):
+    """Raised at the end of a flow that ran through but failed at its job, so that Prefect
+    shows the run as Failed. `result` is what the run did (a RunReport, a DigestResult)."""
+
+    def __init__(self, message: str, result: object = None) -> None:
+        self.result = result
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (str(self), self.result))

@@ -73,11 +73,26 @@ def load_feeds(path: Path) -> list[Feed]:
                 _find_key_line(text, "name", index),
             )
         feeds.append(Feed(url=url, name=name))
+    if not feeds:
+        raise FeedsFileError(
+            str(path), 'no feeds to poll; add a [[feeds]] table with url = "https://..."'
+        )
     return feeds
+
+
+def check_feeds_file(path: Path) -> None:
+    """Read the whole feeds file as a run would, so a mistake stops the run before it starts."""
+    load_feeds(path)
+    _topic_settings(path)
 
 
 def load_topic(path: Path, seed_texts: list[str]) -> Topic:
     """The topic profile: the seeds' words plus the feeds file's optional [topic] table."""
+    return build_topic(seed_texts, *_topic_settings(path))
+
+
+def _topic_settings(path: Path) -> tuple[list[str], float, bool]:
+    """(keywords, min_relevance, skip_off_topic) of the [topic] table, each checked."""
     text, document = _read(path)
     table = document.get("topic", {})
     if not isinstance(table, dict):
@@ -105,7 +120,7 @@ def load_topic(path: Path, seed_texts: list[str]) -> Topic:
         problem = "skip_off_topic", "skip_off_topic must be true or false"
     if problem:
         raise FeedsFileError(str(path), problem[1], _find_key_line(text, problem[0], 0))
-    return build_topic(seed_texts, keywords, float(min_relevance), skip)
+    return keywords, float(min_relevance), skip
 
 
 def _read(path: Path) -> tuple[str, dict[str, Any]]:

@@ -6,10 +6,40 @@ from extractors.collect import FeedPoll
 from storage.writer import RunReport, StoredArticle
 
 
+def run_failure(report: RunReport) -> str | None:
+    """Why this run counts as failed, in one line with what to do; None when it did its job.
+
+    A run fails when it could not store what it gathered, or when no feed worked: every
+    feed polled failed, or none was due because all are backing off or disabled. A run in
+    which some feeds failed is not failed: its summary lists them.
+    """
+    if report.spooled:
+        return (
+            "the database could not be written, so this run's records are spooled for the "
+            "next run; close whatever holds the database (see the problems above)"
+        )
+    if report.feeds_polled and report.feeds_failed == report.feeds_polled:
+        return (
+            f"every feed polled failed ({report.feeds_failed} of {report.feeds_polled}); check "
+            "the network and the errors above, then `newsmon status`"
+        )
+    if report.feeds_total and not report.feeds_polled:
+        return (
+            f"no feed was polled: all {report.feeds_total} are backing off after failures or "
+            "disabled; check the network and `newsmon status`, or `newsmon poll --force`"
+        )
+    return None
+
+
+def problems(report: RunReport) -> list[str]:
+    """The errors of this run, then the feeds that wait after earlier failures."""
+    return [*report.errors, *report.feeds_waiting]
+
+
 def one_line_summary(report: RunReport) -> str:
     skipped = f", {report.feeds_skipped} skipped (backing off or disabled)"
     skipped = skipped if report.feeds_skipped else ""
-    if not report.stored and not report.errors and not report.pages_rejected + report.off_topic:
+    if not report.stored and not problems(report) and not report.pages_rejected + report.off_topic:
         seen = f", {report.entries_seen} entries all stored before" if report.entries_seen else ""
         return (
             f"Nothing new: {report.feeds_polled} feeds polled{skipped}, "
@@ -50,9 +80,9 @@ def text_summary(report: RunReport) -> str:
             f"  (similarity {a.similarity:.2f})"
             for a in copies
         ]
-    if report.errors:
+    if problems(report):
         lines.append("Problems (recorded; the rest of the run went on):")
-        lines += [f"  {error}" for error in report.errors]
+        lines += [f"  {line}" for line in problems(report)]
     return "\n".join(lines)
 
 
@@ -62,7 +92,7 @@ def markdown_summary(report: RunReport) -> str:
         f"{'' if a.similarity is None else f'{a.similarity:.2f}'} |"
         for a in report.stored
     ]
-    errors = [f"- {e}" for e in report.errors] or ["- none"]
+    errors = [f"- {e}" for e in problems(report)] or ["- none"]
     return "\n".join(
         [
             "# Poll summary",
@@ -100,6 +130,7 @@ def feed_table(report: RunReport, polls: list[FeedPoll]) -> list[dict[str, objec
                 "new": sum(a.duplicate_kind is None for a in stored),
                 "duplicates": sum(a.duplicate_kind is not None for a in stored),
                 "error": poll.error or "",
+                "notes": poll.bozo or "",
             }
         )
     return rows

@@ -157,7 +157,8 @@ class SiteServer:
                     return
                 body = site.render(path)
                 if "body" in override:
-                    body = override["body"].encode("utf-8")
+                    given = override["body"]
+                    body = given if isinstance(given, bytes) else given.encode("utf-8")
                 if "gzip_bomb" in override:
                     body = _gzip_bomb(override["gzip_bomb"])
                 status = override.get("status", 200 if body is not None else 404)

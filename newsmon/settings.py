@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import logging
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -34,6 +36,19 @@ def _parse_positive_int(raw: str) -> int:
     return value
 
 
+def _parse_count(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"expected a whole number >= 1, got {raw!r}")
+    return value
+
+
+def _parse_path(raw: str) -> Path:
+    if not raw.strip():
+        raise ValueError("expected a path, got an empty value; unset it to get the default")
+    return Path(raw.strip())
+
+
 def _parse_positive_float(raw: str) -> float:
     value = float(raw)
     if value <= 0:
@@ -63,7 +78,25 @@ def _parse_private_hosts(raw: str) -> bool | tuple[Network, ...]:
 
 
 def _parse_urls(raw: str) -> tuple[str, ...]:
-    return tuple(part for part in re.split(r"[\s,]+", raw) if part)
+    """apprise URLs, each checked by apprise itself, so a wrong one fails before any digest
+    is recorded for it. The message names the URL's position and scheme, never the URL."""
+    import apprise  # only here: it is slow to import, and most commands never need it
+
+    urls = tuple(part for part in re.split(r"[\s,]+", raw) if part)
+    for number, url in enumerate(urls, start=1):
+        quiet = logging.getLogger("apprise")
+        was, quiet.disabled = quiet.disabled, True  # its messages quote the URL: a secret
+        try:
+            understood = apprise.Apprise.instantiate(url) is not None
+        finally:
+            quiet.disabled = was
+        if not understood:
+            scheme = url.split("://", 1)[0] if "://" in url else "no scheme"
+            raise ValueError(
+                f"URL #{number} ({scheme}://…) is not one apprise can send to; see "
+                "https://github.com/caronc/apprise/wiki for the URL of each service"
+            )
+    return urls
 
 
 def _env(name: str, parse: Callable[[str], Any], doc: str, secret: bool = False) -> Any:
@@ -77,9 +110,9 @@ def _env(name: str, parse: Callable[[str], Any], doc: str, secret: bool = False)
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    db_path: Path = _env("DB", Path, "DuckDB file the pipeline writes")
-    feeds_path: Path = _env("FEEDS", Path, "feeds file (TOML, one [[feeds]] table per feed)")
-    seeds_path: Path = _env("SEEDS", Path, "folder of seed articles: the baseline for 'new'")
+    db_path: Path = _env("DB", _parse_path, "DuckDB file the pipeline writes")
+    feeds_path: Path = _env("FEEDS", _parse_path, "feeds file (TOML, one [[feeds]] table per feed)")
+    seeds_path: Path = _env("SEEDS", _parse_path, "folder of seed articles: the baseline for 'new'")
     allow_private_hosts: bool | tuple[Network, ...] = _env(
         "ALLOW_PRIVATE_HOSTS",
         _parse_private_hosts,
@@ -87,8 +120,8 @@ class Settings:
     )
     user_agent: str = _env("USER_AGENT", str, "User-Agent sent with every request")
     timeout: float = _env("TIMEOUT", _parse_positive_float, "seconds allowed for one request")
-    max_in_flight: int = _env("MAX_IN_FLIGHT", _parse_positive_int, "requests open at once")
-    per_host: int = _env("PER_HOST", _parse_positive_int, "requests open at once to one host")
+    max_in_flight: int = _env("MAX_IN_FLIGHT", _parse_count, "requests open at once")
+    per_host: int = _env("PER_HOST", _parse_count, "requests open at once to one host")
     host_delay: float = _env(
         "HOST_DELAY", _parse_seconds, "seconds between two requests to one host (or Crawl-delay)"
     )
@@ -110,14 +143,14 @@ class Settings:
         str,
         "Dask scheduler (tcp://host:8786) to fetch and extract on; empty: threads",
     )
-    fan_out: int = _env(
-        "FAN_OUT", _parse_positive_int, "tasks the page fetching is split into, by host"
-    )
+    fan_out: int = _env("FAN_OUT", _parse_count, "tasks the page fetching is split into, by host")
     snapshot: bool = _env(
         "SNAPSHOT", _parse_bool, "export Parquet files for analysts after each run that stored"
     )
     digest_dir: Path = _env(
-        "DIGEST_DIR", Path, "folder for digest files (Markdown, HTML, JSON) and developments.atom"
+        "DIGEST_DIR",
+        _parse_path,
+        "folder for digest files (Markdown, HTML, JSON) and developments.atom",
     )
     notify_urls: tuple[str, ...] = _env(
         "NOTIFY_URLS",
@@ -125,8 +158,13 @@ class Settings:
         "apprise URLs each digest is sent to, space- or comma-separated (secret, never shown)",
         secret=True,
     )
-    max_feed_bytes: int = _env("MAX_FEED_BYTES", _parse_positive_int, "largest feed body kept")
-    max_page_bytes: int = _env("MAX_PAGE_BYTES", _parse_positive_int, "largest page body kept")
+    max_feed_bytes: int = _env("MAX_FEED_BYTES", _parse_count, "largest feed body kept")
+    feed_parse_timeout: float = _env(
+        "FEED_PARSE_TIMEOUT",
+        _parse_positive_float,
+        "seconds one feed may take to parse (off the event loop); longer fails the feed",
+    )
+    max_page_bytes: int = _env("MAX_PAGE_BYTES", _parse_count, "largest page body kept")
     extract_workers: int = _env(
         "EXTRACT_WORKERS",
         _parse_positive_int,
@@ -156,14 +194,24 @@ class Settings:
             digest_dir=Path("data/digests"),
             notify_urls=(),
             max_feed_bytes=10 * 1024 * 1024,
+            feed_parse_timeout=30.0,
             max_page_bytes=5 * 1024 * 1024,
             extract_workers=os.cpu_count() or 1,
         )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Defaults overlaid with NEWSMON_* variables; a bad value names its variable."""
+        """Defaults overlaid with NEWSMON_* variables; a bad value or an unknown NEWSMON_*
+        name (a typo that would otherwise be ignored) names its variable."""
         environ = os.environ if environ is None else environ
+        known = {f.metadata["env"] for f in fields(cls)}
+        for name in sorted(environ):
+            if name.startswith(ENV_PREFIX) and name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean {close[0]}? " if close else ""
+                raise ConfigError(
+                    f"{name} is not a newsmon setting; {hint}`newsmon settings` lists them all"
+                )
         values: dict[str, Any] = {}
         for f in fields(cls):
             name = f.metadata["env"]
@@ -171,8 +219,31 @@ class Settings:
                 try:
                     values[f.name] = f.metadata["parse"](environ[name])
                 except ValueError as exc:
-                    raise ConfigError(f"{name}={environ[name]!r} is not valid: {exc}") from None
+                    shown = "(hidden)" if f.metadata["secret"] else repr(environ[name])
+                    raise ConfigError(f"{name}={shown} is not valid: {exc}") from None
         return cls.defaults().replace(**values)
+
+    def check_ready(self) -> None:
+        """What must be true before a poll fetches anything; one line on what to do if not.
+
+        The seeds are the baseline of "new": a folder that is missing or holds no seed
+        would make every article new, so it stops the run rather than shrinking the baseline.
+        """
+        if not self.seeds_path.is_dir():
+            raise ConfigError(
+                f"NEWSMON_SEEDS={str(self.seeds_path)!r}: no such folder; point it at the "
+                "folder of seed articles (*.txt), the baseline new articles are measured against"
+            )
+        if not any(self.seeds_path.glob("*.txt")):
+            raise ConfigError(
+                f"NEWSMON_SEEDS={str(self.seeds_path)!r} holds no seed articles (*.txt); add "
+                "the articles that are not news any more, or point it at the folder that has them"
+            )
+        if not self.feeds_path.is_file():
+            raise ConfigError(
+                f"NEWSMON_FEEDS={str(self.feeds_path)!r}: no such file; write a feeds file "
+                "(see feeds.toml) or point NEWSMON_FEEDS at yours"
+            )
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with `changes`, ignoring the ones that are None (unset CLI options)."""

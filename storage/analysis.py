@@ -19,7 +19,7 @@ import logging
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -46,6 +46,7 @@ class Analysis:
     developments: int = 0
     figures: int = 0
     stories_opened: int = 0
+    failed: list[str] = field(default_factory=list)  # one line per article that could not be
 
     def __str__(self) -> str:
         return (
@@ -68,24 +69,31 @@ def analyse_pending(conn: duckdb.DuckDBPyConnection, topic: Topic, now: datetime
     news feed is about something else, and costs no more than its relevance score.
     """
     rows = conn.execute(
-        "SELECT article_id, title, text, is_seed, duplicate_of, "
-        "coalesce(published_at, fetched_at) AS event_at FROM articles "
-        "WHERE status = 'ok' AND relevance IS NULL "
+        "SELECT article_id, coalesce(url, 'seed ' || seed_name), title, text, is_seed, "
+        "duplicate_of, coalesce(published_at, fetched_at) AS event_at FROM articles "
+        "WHERE status = 'ok' AND relevance IS NULL AND analysis_error IS NULL "
         "ORDER BY is_seed DESC, duplicate_of IS NOT NULL, fetched_at, published_at NULLS LAST, "
         "article_id"
     ).fetchall()
     result = Analysis(articles=len(rows))
     if not rows:
         return result
-    articles = [_Pending(*row) for row in rows]
-    for article in articles:
-        article.words = content_words(article.headed_text)  # for relevance and for stories
-        article.relevance = topic.relevance(article.headed_text, article.words)
-        article.relevant = article.is_seed or (
-            article.duplicate_of is None and topic.is_relevant(article.relevance)
-        )
-        if article.relevant:
-            article.sentences = analyse(article.text)
+    errors: dict[int, str] = {}
+    articles: list[_Pending] = []
+    for row in rows:
+        article = _Pending(*row)
+        try:
+            article.words = content_words(article.headed_text)  # for relevance and for stories
+            article.relevance = topic.relevance(article.headed_text, article.words)
+            article.relevant = article.is_seed or (
+                article.duplicate_of is None and topic.is_relevant(article.relevance)
+            )
+            if article.relevant:
+                article.sentences = analyse(article.text)
+        except Exception as exc:  # one article's surprise must not stop the others
+            errors[article.article_id] = _failure(article, exc, result)
+            continue
+        articles.append(article)
     result.relevant = sum(a.relevant for a in articles)
 
     known = _known_facts(conn, articles)
@@ -99,15 +107,22 @@ def analyse_pending(conn: duckdb.DuckDBPyConnection, topic: Topic, now: datetime
             continue
         if not article.relevant:
             continue
-        article.story_id = _assign_story(article, stories, common, rows_out, now)
-        originals[article.article_id] = article.story_id
-        _collect_facts(article, known, rows_out, now)
+        mark = rows_out.mark()
+        try:
+            article.story_id = _assign_story(article, stories, common, rows_out, now)
+            originals[article.article_id] = article.story_id
+            _collect_facts(article, known, rows_out, now)
+        except Exception as exc:
+            rows_out.undo(mark)
+            errors[article.article_id] = _failure(article, exc, result)
+    analysed = [a for a in articles if a.article_id not in errors]
     queries.update_analysis(
         conn,
-        [a.article_id for a in articles],
-        [a.relevance for a in articles],
-        [a.story_id for a in articles],
+        [a.article_id for a in analysed],
+        [a.relevance for a in analysed],
+        [a.story_id for a in analysed],
     )
+    queries.record_analysis_errors(conn, errors)
     rows_out.insert(conn, stories.stories)
     result.developments = len(rows_out.developments["development_id"])
     result.figures = len(rows_out.figures["article_id"])
@@ -116,9 +131,22 @@ def analyse_pending(conn: duckdb.DuckDBPyConnection, topic: Topic, now: datetime
     return result
 
 
+def _failure(article: _Pending, exc: Exception, result: Analysis) -> str:
+    """Log and count an article whose analysis failed; returns the reason stored with it."""
+    reason = f"{type(exc).__name__}: {exc}"[:500]
+    line = (
+        f"{article.source}: analysis failed ({reason}); the article is stored without it and "
+        "not analysed again (see articles.analysis_error)"
+    )
+    log.error("%s", line)
+    result.failed.append(line)
+    return reason
+
+
 @dataclass(slots=True)
 class _Pending:
     article_id: int
+    source: str  # its URL, or 'seed <name>'
     title: str | None
     text: str
     is_seed: bool
@@ -158,6 +186,16 @@ class _Rows:
     stories: dict[str, list[Any]] = _columns("story_id title first_seen_at last_event_at terms")
     touched: set[int] = field(default_factory=set)  # existing stories whose last_event_at moved
 
+    def mark(self) -> dict[str, int]:
+        """Where the fact, development and figure rows end now, for undo()."""
+        return {t: len(next(iter(getattr(self, t).values()))) for t in _UNDOABLE}
+
+    def undo(self, mark: dict[str, int]) -> None:
+        """Drop the rows added since `mark`: those of an article whose analysis failed."""
+        for table, length in mark.items():
+            for column in getattr(self, table).values():
+                del column[length:]
+
     def insert(self, conn: duckdb.DuckDBPyConnection, stories: list[_Story]) -> None:
         """Everything collected, and the new last_event_at of the stories articles joined."""
         opened = set(self.stories["story_id"])
@@ -171,6 +209,9 @@ class _Rows:
             conn,
             {s.story_id: s.last_event_at for s in stories if s.story_id in self.touched - opened},
         )
+
+
+_UNDOABLE = ("facts", "developments", "figures")
 
 
 def _known_facts(conn: duckdb.DuckDBPyConnection, articles: list[_Pending]) -> set[int]:
@@ -321,7 +362,8 @@ def _assign_story(
 
 def _recent_stories(conn: duckdb.DuckDBPyConnection, articles: list[_Pending]) -> _StoryIndex:
     times = [a.event_at for a in articles if a.event_at and not a.is_seed]
-    since = min(times) - STORY_WINDOW if times else None
+    earliest = datetime.min.replace(tzinfo=UTC) + STORY_WINDOW  # a stored year-1 date, say
+    since = max(min(times), earliest) - STORY_WINDOW if times else None
     return _StoryIndex(
         [
             _Story(story_id, json.loads(terms), last_event_at)

@@ -239,6 +239,34 @@ def due(conn: Conn, channels: Sequence[str]) -> list[Delivery]:
     )
 
 
+def queue_again(conn: Conn, digest_id: str, channels: dict[str, str], now: datetime) -> list[str]:
+    """A 'pending' delivery of `digest_id` for each of `channels` (key -> label) that has not
+    received it ('sent'); returns the keys queued."""
+    received = {
+        d.channel for d in _deliveries(conn, "digest_id = $1 AND status = 'sent'", [digest_id])
+    }
+    queued = sorted(key for key in channels if key not in received)
+    with transaction(conn):
+        for key in queued:
+            conn.execute(
+                "INSERT INTO deliveries (digest_id, channel, channel_label, status, updated_at) "
+                "VALUES ($1, $2, $3, 'pending', $4) ON CONFLICT (digest_id, channel) DO UPDATE "
+                "SET status = 'pending', updated_at = excluded.updated_at",
+                [digest_id, key, channels[key], now],
+            )
+    return queued
+
+
+def abandon_other_channels(conn: Conn, keep: Sequence[str], now: datetime) -> int:
+    """Mark undelivered deliveries of channels not in `keep` 'abandoned'; returns how many."""
+    rows = conn.execute(
+        "UPDATE deliveries SET status = 'abandoned', updated_at = $2 "
+        "WHERE status IN ('pending', 'failed') AND NOT (channel = ANY($1)) RETURNING digest_id",
+        [list(keep), now],
+    ).fetchall()
+    return len(rows)
+
+
 def set_status(
     conn: Conn, delivery: Delivery, status: str, now: datetime, error: str | None = None
 ) -> None:

@@ -44,20 +44,28 @@ def insert_columns(conn: Conn, table: str, columns: dict[str, Sequence[Any]]) ->
 # --- feeds -----------------------------------------------------------------------------
 
 
-def sync_feeds(conn: Conn, feeds: Iterable[tuple[str, str]]) -> None:
-    """Add the feeds file's (url, name) pairs and refresh their names."""
-    for url, name in feeds:
+def sync_feeds(conn: Conn, feeds: Iterable[tuple[str, str]], now: datetime) -> list[str]:
+    """Add the feeds file's (url, name) pairs and refresh their names; feeds no longer in the
+    file are marked removed (kept for history). Returns the names of those just removed."""
+    listed = list(feeds)
+    for url, name in listed:
         conn.execute(
             "INSERT INTO feeds (url, name, current_url) VALUES ($1, $2, $1) "
-            "ON CONFLICT (url) DO UPDATE SET name = excluded.name",
+            "ON CONFLICT (url) DO UPDATE SET name = excluded.name, removed_at = NULL",
             [url, name],
         )
+    rows = conn.execute(
+        "UPDATE feeds SET removed_at = $2 WHERE removed_at IS NULL AND NOT (url = ANY($1)) "
+        "RETURNING name",
+        [[url for url, _ in listed], now],
+    ).fetchall()
+    return [row[0] for row in rows]
 
 
 def feed_states(conn: Conn) -> dict[str, FeedState]:
     rows = conn.execute(
         "SELECT url, etag, last_modified, body_hash, current_url, consecutive_failures, "
-        "next_poll_at, disabled_reason FROM feeds"
+        "next_poll_at, disabled_reason, last_error FROM feeds WHERE removed_at IS NULL"
     ).fetchall()
     return {url: FeedState(*state) for url, *state in rows}
 
@@ -262,6 +270,12 @@ def save_backfill_progress(conn: Conn, progress: BackfillProgress) -> None:
         "VALUES (?, ?, ?, ?, CASE WHEN ? THEN now() END, now())",
         [progress.source, progress.position, progress.records, progress.stored, progress.finished],
     )
+    for skip in progress.skipped:
+        conn.execute(
+            'INSERT OR REPLACE INTO backfill_skips (source, "offset", length, reason, skipped_at) '
+            "VALUES (?, ?, ?, ?, now())",
+            [progress.source, skip.offset, skip.length, skip.reason],
+        )
 
 
 def run_recorded(conn: Conn, run_id: str) -> bool:
@@ -279,8 +293,9 @@ def record_run(conn: Conn, row: dict[str, Any]) -> None:
 # --- for people ---------------------------------------------------------------------------
 
 
-def feed_health(conn: Conn) -> list[dict[str, Any]]:
-    cursor = conn.execute("SELECT * FROM feed_health")
+def feed_health(conn: Conn, include_removed: bool = False) -> list[dict[str, Any]]:
+    where = "" if include_removed else " WHERE health <> 'removed'"
+    cursor = conn.execute(f"SELECT * FROM feed_health{where}")
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -296,7 +311,8 @@ def article_counts(conn: Conn) -> dict[str, int]:
                count(*) FILTER (WHERE duplicate_kind = 'near'),
                count(*) FILTER (WHERE status <> 'ok'),
                count(*) FILTER (WHERE status = 'ok' AND relevance IS NOT NULL AND story_id IS NULL
-                                AND duplicate_of IS NULL AND NOT is_seed)
+                                AND duplicate_of IS NULL AND NOT is_seed),
+               count(*) FILTER (WHERE analysis_error IS NOT NULL)
         FROM articles
         """
     ).fetchone()
@@ -309,6 +325,7 @@ def article_counts(conn: Conn) -> dict[str, int]:
         "near_duplicates",
         "pages_without_text",
         "off_topic_articles",
+        "analysis_failed",
     )
     return dict(zip(keys, row or (0,) * len(keys), strict=True))
 
@@ -321,11 +338,18 @@ def digest_status(conn: Conn) -> dict[str, Any]:
                     SELECT 1 FROM digest_items AS i WHERE i.development_id = d.development_id)),
                (SELECT max(created_at) FROM digests),
                (SELECT count(*) FROM deliveries WHERE status = 'failed'),
-               (SELECT count(*) FROM deliveries WHERE status = 'unconfirmed')
+               (SELECT count(*) FROM deliveries WHERE status = 'unconfirmed'),
+               (SELECT count(*) FROM deliveries WHERE status = 'abandoned')
         """
     ).fetchone()
-    keys = ("undelivered_developments", "last_digest_at", "failed_deliveries", "unconfirmed")
-    return dict(zip(keys, row or (0, None, 0, 0), strict=True))
+    keys = (
+        "undelivered_developments",
+        "last_digest_at",
+        "failed_deliveries",
+        "unconfirmed",
+        "abandoned_deliveries",
+    )
+    return dict(zip(keys, row or (0, None, 0, 0, 0), strict=True))
 
 
 def last_runs(conn: Conn, limit: int = 5) -> list[dict[str, Any]]:
@@ -359,6 +383,18 @@ def update_analysis(
         "FROM (SELECT unnest($1) AS article_id, unnest($2::DOUBLE[]) AS relevance, "
         "unnest($3::BIGINT[]) AS story_id) AS u WHERE articles.article_id = u.article_id",
         [article_ids, relevance, story_ids],
+    )
+
+
+def record_analysis_errors(conn: Conn, errors: dict[int, str]) -> None:
+    """Keep why each article's analysis failed on the article; it is not analysed again."""
+    if not errors:
+        return
+    conn.execute(
+        "UPDATE articles SET analysis_error = u.error "
+        "FROM (SELECT unnest($1::BIGINT[]) AS article_id, unnest($2::VARCHAR[]) AS error) AS u "
+        "WHERE articles.article_id = u.article_id",
+        [list(errors), list(errors.values())],
     )
 
 

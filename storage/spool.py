@@ -18,7 +18,7 @@ from newsmon.errors import DatabaseError
 from storage.writer import RunRecords, RunReport, store_run
 
 log = logging.getLogger(__name__)
-FORMAT = 2  # bump when RunRecords changes shape
+FORMAT = 3  # bump when RunRecords changes shape
 
 
 def spool_dir(db_path: Path) -> Path:
@@ -54,9 +54,12 @@ def ingest(conn: duckdb.DuckDBPyConnection, folder: Path, feed_backoff: float) -
     for path in pending(folder):
         try:
             stored.append(store_run(conn, _load(path), feed_backoff))
-        except (DatabaseError, duckdb.Error, pickle.UnpicklingError, EOFError) as exc:
+        except Exception as exc:  # whatever it is, the file is kept and the others go on
             log.error(
-                "could not store the spooled run %s (%s); it stays for a later run", path, exc
+                "could not store the spooled run %s (%s: %s); it stays for a later run",
+                path,
+                type(exc).__name__,
+                exc,
             )
             continue
         path.unlink()

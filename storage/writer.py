@@ -12,9 +12,11 @@ from datetime import datetime, timedelta
 
 import duckdb
 
+from extractors.archive import Skip
 from extractors.article import Article
 from extractors.collect import FeedPoll, PageBatch, PageResult
 from extractors.dedup import Signature, compare
+from extractors.normalize import storable
 from extractors.seeds import Seed
 from extractors.topic import Topic
 from storage import queries
@@ -65,6 +67,9 @@ class RunReport:
     originals: dict[int, str] = field(default_factory=dict)  # id -> seed name or URL, for display
     errors: list[str] = field(default_factory=list)
     spooled: bool = False  # stored from the spool by a later run
+    feeds_total: int = 0  # in the feeds file
+    feeds_healthy: int = 0  # of those, not failing or disabled before this run
+    feeds_waiting: list[str] = field(default_factory=list)  # why each skipped feed waits
 
     def as_row(self) -> dict[str, object]:
         return {
@@ -92,6 +97,7 @@ class BackfillProgress:
     records: int  # read so far, in all runs
     stored: int  # articles stored so far, in all runs
     finished: bool
+    skipped: tuple[Skip, ...] = ()  # damaged stretches met in this batch
 
 
 @dataclass(slots=True)
@@ -196,7 +202,9 @@ def store_run(
         if queries.run_recorded(conn, report.run_id):
             return report
         retry_feeds = _store_pages(conn, records)
-        report.developments = analyse_pending(conn, records.topic, report.finished_at).developments
+        analysis = analyse_pending(conn, records.topic, report.finished_at)
+        report.developments = analysis.developments
+        report.errors.extend(analysis.failed)
         queries.save_robots_rules(conn, records.batch.robots)
         _store_feed_health(conn, records, retry_feeds, feed_backoff)
         queries.record_run(conn, report.as_row())
@@ -209,9 +217,9 @@ def store_backfill(
     """Store one backfill batch and where the source got to, in one transaction."""
     with transaction(conn):
         _store_pages(conn, records)
-        records.report.developments = analyse_pending(
-            conn, records.topic, records.report.finished_at
-        ).developments
+        analysis = analyse_pending(conn, records.topic, records.report.finished_at)
+        records.report.developments = analysis.developments
+        records.report.errors.extend(analysis.failed)
         queries.save_robots_rules(conn, records.batch.robots)
         queries.save_backfill_progress(conn, progress)
     return records.report
@@ -279,7 +287,7 @@ def _store_feed_health(
     retry_feeds: set[str | None],
     feed_backoff: float,
 ) -> None:
-    report, polls, now = records.report, records.polls, records.report.finished_at
+    polls, now = records.polls, records.report.finished_at
     for poll in polls:
         keep_state = poll.failed or poll.feed.url in retry_feeds
         queries.record_feed_poll(
@@ -294,10 +302,6 @@ def _store_feed_health(
             moved_to=poll.moved_to,
             disabled_reason=_disabled_reason(poll, now),
         )
-    report.feeds_polled = len(polls)
-    report.feeds_failed = sum(p.failed for p in polls)
-    report.feeds_unchanged = sum(p.not_modified for p in polls)
-    report.errors[:0] = [p.error for p in polls if p.error]
 
 
 def _backoff_until(poll: FeedPoll, now: datetime, base: float) -> datetime | None:
@@ -371,4 +375,5 @@ def _append_row(
         "run_id": run_id,
     }
     for name in _ARTICLE_COLUMNS:
-        rows[name].append(values[name])
+        value = values[name]
+        rows[name].append(storable(value) if isinstance(value, str) else value)

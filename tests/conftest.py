@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
@@ -14,6 +21,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 from newsmon.samplesite import SAMPLES_DIR, SiteServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+README_PATH = ROOT / "README.md"
 RESOURCES = Path(__file__).resolve().parent / "resources"
 HARBOR = "/harbor-times/rss.xml"
 GULF = "/gulf-observer/atom.xml"
@@ -86,11 +94,20 @@ def feeds_file(tmp_path: Path, site: SiteServer) -> Callable[..., Path]:
 def poll(
     prefect_api: None, db_path: Path, feeds_file: Callable[..., Path]
 ) -> Callable[..., object]:
-    """poll(*feed_paths, force=False) runs the poll-feeds flow through Prefect into db_path."""
-    from flows.poll import poll_feeds
+    """poll(*feed_paths, force=False) runs the poll-feeds flow through Prefect into db_path.
 
-    def run(*paths: str, force: bool = False) -> object:
-        return poll_feeds(feeds_file=str(feeds_file(*paths)), db_path=str(db_path), force=force)
+    failed=True: the run must end Failed (RunFailedError); its report is returned.
+    """
+    from flows.poll import poll_feeds
+    from newsmon.errors import RunFailedError
+
+    def run(*paths: str, force: bool = False, failed: bool = False) -> object:
+        options = {"feeds_file": str(feeds_file(*paths)), "db_path": str(db_path), "force": force}
+        if not failed:
+            return poll_feeds(**options)
+        with pytest.raises(RunFailedError) as raised:
+            poll_feeds(**options)
+        return raised.value.result
 
     return run
 
@@ -108,3 +125,80 @@ def contents(db_path: Path) -> set[tuple[object, ...]]:
         "FROM articles a LEFT JOIN articles o ON o.article_id = a.duplicate_of",
     )
     return set(rows)
+
+
+class Inbox:
+    """A webhook on 127.0.0.1 that keeps every JSON body apprise's json:// posts to it."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict[str, object]] = []
+        self.on_post: Callable[[], None] | None = None
+        inbox = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                inbox.posts.append(json.loads(body))
+                if inbox.on_post:
+                    inbox.on_post()
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"json://{host}:{port}/hook?token=s3cr3t-t0ken-value"
+
+    def close(self) -> None:
+        self._server.shutdown()
+
+
+@pytest.fixture
+def inbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Inbox]:
+    box = Inbox()
+    monkeypatch.setenv("NEWSMON_NOTIFY_URLS", box.url)
+    monkeypatch.setenv("NEWSMON_DIGEST_DIR", str(tmp_path / "digests"))
+    yield box
+    box.close()
+
+
+HOLD = (
+    "import duckdb, sys; conn = duckdb.connect(sys.argv[1]); "
+    "print('locked', flush=True); sys.stdin.read()"
+)
+
+
+@contextmanager
+def held(path: Path, script: str = HOLD, release_after: float | None = None) -> Iterator[None]:
+    """Another process holds `path` (by default a DuckDB file open for writing, as an analyst's
+    DuckDB CLI would) until the block ends, or for `release_after` seconds."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdin is not None
+    assert holder.stdout.readline().strip() == "locked"
+    timer = threading.Timer(release_after or 0, holder.stdin.close)
+    if release_after is not None:
+        timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        if not holder.stdin.closed:
+            holder.stdin.close()
+        holder.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -75,7 +76,7 @@ def test_bad_setting_names_the_variable(tmp_path: Path) -> None:
 
 def test_status_without_a_database_says_what_to_do(tmp_path: Path) -> None:
     result = run("status", "--db", str(tmp_path / "none.duckdb"))
-    assert result.returncode == 1 and "run `newsmon poll` first" in result.stdout
+    assert result.returncode == 1 and "run `newsmon poll` first" in result.stderr
 
 
 def test_settings_lists_every_variable() -> None:
@@ -99,12 +100,16 @@ def test_every_setting_is_in_the_readme(variable: str) -> None:
     assert f"`{variable}`" in README
 
 
-def test_serve_registers_the_schedule_of_prefect_yaml(prefect_api: None) -> None:
+def test_serve_registers_its_own_deployments_and_leaves_deploys_alone(prefect_api: None) -> None:
+    """`newsmon serve` runs <flow>/served on prefect.yaml's schedules; Ctrl-C pauses those
+    only, never the deployment `prefect deploy` made (poll-feeds/poll-feeds)."""
     from prefect.client.orchestration import get_client
     from prefect.settings import get_current_settings
 
+    from flows.poll import poll_feeds
     from newsmon.deployments import schedules
 
+    deployed_id = poll_feeds.to_deployment(name="poll-feeds").apply()
     cron = schedules()["poll-feeds"][0]["cron"]
     env = {**os.environ, "PREFECT_API_URL": str(get_current_settings().api.url)}
     server = subprocess.Popen(
@@ -115,15 +120,23 @@ def test_serve_registers_the_schedule_of_prefect_yaml(prefect_api: None) -> None
         while True:
             with get_client(sync_client=True) as client:
                 try:
-                    deployment = client.read_deployment_by_name("poll-feeds/poll-feeds")
-                    digest = client.read_deployment_by_name("digest/digest")
+                    deployment = client.read_deployment_by_name("poll-feeds/served")
+                    digest = client.read_deployment_by_name("digest/served")
                     break
                 except Exception:  # not registered yet
                     assert server.poll() is None, server.stdout.read() if server.stdout else ""
                     assert time.monotonic() < deadline, "newsmon serve registered nothing"
                     time.sleep(0.5)
+        assert server.stdout is not None
+        for line in server.stdout:  # the runner is up once it says so
+            if b"being served" in line:
+                break
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        server.wait(timeout=60)
     assert [s.schedule.cron for s in deployment.schedules] == [cron] == ["*/15 * * * *"]
     assert [s.schedule.cron for s in digest.schedules] == ["5 * * * *"]
+    with get_client(sync_client=True) as client:
+        assert client.read_deployment_by_name("poll-feeds/served").paused
+        untouched = client.read_deployment(deployed_id)
+    assert untouched.name == "poll-feeds" and not untouched.paused

@@ -6,16 +6,14 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import GULF, HARBOR, ROOT, contents, query
+from conftest import GULF, HARBOR, ROOT, contents, held, query
 from newsmon.report import one_line_summary
 from newsmon.runlock import lock_path
 from newsmon.samplesite import SiteServer
@@ -28,34 +26,6 @@ PAGES = [
     "/harbor-times/2025/01/cairo-center.html",
     "/harbor-times/2025/01/rafah-aid-ar.html",
 ]
-HOLD = (
-    "import duckdb, sys; conn = duckdb.connect(sys.argv[1]); "
-    "print('locked', flush=True); sys.stdin.read()"
-)
-
-
-@contextmanager
-def held(path: Path, script: str = HOLD, release_after: float | None = None) -> Iterator[None]:
-    """Another process holds `path` (by default a DuckDB file open for writing, as an analyst's
-    DuckDB CLI would) until the block ends, or for `release_after` seconds."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", script, str(path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdin is not None
-    assert holder.stdout.readline().strip() == "locked"
-    timer = threading.Timer(release_after or 0, holder.stdin.close)
-    if release_after is not None:
-        timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-        if not holder.stdin.closed:
-            holder.stdin.close()
-        holder.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +58,9 @@ def test_migration_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None
             "002_feed_health_robots.sql",
             "003_backfill.sql",
             "004_developments.sql",
+            "005_failures.sql",
         ]
-        assert schema_version(conn) == "004_developments.sql"
+        assert schema_version(conn) == "005_failures.sql"
         assert conn.execute("SELECT url, current_url, last_success_at IS NOT NULL FROM feeds")
         assert conn.execute("SELECT url, text FROM articles").fetchall() == [
             ("https://a.example/1", "Some text")
@@ -126,10 +97,12 @@ def test_a_long_lock_spools_and_the_next_run_stores_everything_once(
 ) -> None:
     monkeypatch.setenv("NEWSMON_LOCK_WAIT", "0.3")
     with held(db_path):
-        report = poll(*FEEDS)
+        report = poll(*FEEDS, failed=True)  # the database was not written: a failure
         assert report.spooled
         assert any("spooled to" in error for error in report.errors)
         assert "the database was locked" in one_line_summary(report)
+        assert report.feeds_polled == len(FEEDS)
+        assert one_line_summary(report).startswith(f"{len(FEEDS)} feeds polled")
         assert len(list(spool_dir(db_path).glob("*.pickle"))) == 1
     assert query(db_path, "SELECT count(*) FROM information_schema.tables") == [(0,)]
 

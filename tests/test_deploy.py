@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,16 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import HARBOR, ROOT, query
+from conftest import HARBOR, ROOT, free_port, query
 from newsmon.samplesite import SiteServer
 
 PREFECT = [sys.executable, "-m", "prefect"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -37,6 +30,8 @@ def prefect_env(tmp_path: Path, site: SiteServer) -> Iterator[dict[str, str]]:
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_WORKER_QUERY_SECONDS": "1",
+        # The scheduler looks for deployments to schedule every 60 s by default.
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
         "NEWSMON_FEEDS": str(feeds),
         "NEWSMON_DB": str(tmp_path / "deployed.duckdb"),
         "NEWSMON_DIGEST_DIR": str(tmp_path / "digests"),
@@ -72,8 +67,13 @@ def prefect(env: dict[str, str], *args: str, timeout: float = 180) -> str:
     return result.stdout
 
 
-def test_deployment_runs_on_a_worker(prefect_env: dict[str, str]) -> None:
+def test_scheduled_runs_are_created_by_the_server_and_run_by_a_worker(
+    prefect_env: dict[str, str],
+) -> None:
+    """The schedule itself: the server's scheduler creates the runs of a deployment on a
+    one-minute cron, and a process worker executes them (nobody triggers a run)."""
     env = prefect_env
+    api = env["PREFECT_API_URL"]
     prefect(env, "work-pool", "create", "newsmon", "--type", "process")
     deployed = prefect(env, "--no-prompt", "deploy", "--all")
     for name in ("poll-feeds/poll-feeds", "digest/digest", "backfill/backfill"):
@@ -82,6 +82,12 @@ def test_deployment_runs_on_a_worker(prefect_env: dict[str, str]) -> None:
     schedule = prefect(env, "deployment", "inspect", "poll-feeds/poll-feeds")
     assert "*/15 * * * *" in schedule and "'newsmon'" in schedule
     assert "5 * * * *" in prefect(env, "deployment", "inspect", "digest/digest")
+    # The same deployment, on a cron short enough for a test.
+    prefect(
+        env, "deployment", "schedule", "create", "poll-feeds/poll-feeds",
+        "--cron", "* * * * *", "--timezone", "UTC", "--replace", "--accept-yes",
+    )  # fmt: skip
+    deployment_id = httpx.get(f"{api}/deployments/name/poll-feeds/poll-feeds").json()["id"]
 
     worker = subprocess.Popen(
         [*PREFECT, "worker", "start", "--pool", "newsmon"],
@@ -92,21 +98,20 @@ def test_deployment_runs_on_a_worker(prefect_env: dict[str, str]) -> None:
         start_new_session=True,
     )
     try:
-        ran = prefect(
-            env, "deployment", "run", "poll-feeds/poll-feeds", "--watch", "--watch-timeout", "240"
-        )
+        scheduled = wait_for_scheduled_run(api, deployment_id, timeout=200)
+        prefect(env, "deployment", "schedule", "clear", "poll-feeds/poll-feeds", "--accept-yes")
         digested = prefect(
             env, "deployment", "run", "digest/digest", "--watch", "--watch-timeout", "240"
         )
     finally:
         os.killpg(worker.pid, 15)
         worker.wait(timeout=30)
-    assert "Completed" in ran, ran
+    assert scheduled["auto_scheduled"] and scheduled["state_type"] == "COMPLETED", scheduled
     assert "Completed" in digested, digested
 
     db = Path(env["NEWSMON_DB"])
     assert query(db, "SELECT count(*) FROM articles WHERE status = 'ok' AND NOT is_seed") == [(3,)]
-    assert query(db, "SELECT count(*) FROM poll_runs") == [(1,)]
+    assert (scheduled["id"],) in query(db, "SELECT id FROM poll_runs")
     # The digest carried every development the poll found, and wrote its feed.
     assert (
         query(db, "SELECT sum(developments) FROM digests")
@@ -114,3 +119,19 @@ def test_deployment_runs_on_a_worker(prefect_env: dict[str, str]) -> None:
         != [(0,)]
     )
     assert (Path(env["NEWSMON_DIGEST_DIR"]) / "developments.atom").exists()
+
+
+def wait_for_scheduled_run(api: str, deployment_id: str, timeout: float) -> dict[str, object]:
+    """The first run the scheduler created for the deployment, once it is final."""
+    deadline = time.monotonic() + timeout
+    query_runs = {
+        "flow_runs": {"deployment_id": {"any_": [deployment_id]}},
+        "sort": "EXPECTED_START_TIME_ASC",
+    }
+    while time.monotonic() < deadline:
+        runs = httpx.post(f"{api}/flow_runs/filter", json=query_runs).json()
+        final = [r for r in runs if r["state_type"] in ("COMPLETED", "FAILED", "CRASHED")]
+        if final:
+            return final[0]  # type: ignore[no-any-return]
+        time.sleep(2)
+    raise AssertionError(f"no scheduled run finished in {timeout:g}s: {runs}")

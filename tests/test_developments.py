@@ -7,16 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import feedparser
 import pytest
 
-from conftest import GULF, HARBOR, ROOT, query
+from conftest import GULF, HARBOR, ROOT, Inbox, query
 from newsmon.runlock import run_lock
 from newsmon.samplesite import SiteServer
 
@@ -26,47 +23,6 @@ TOPIC = """
 keywords = ["gaza", "hamas", "rafah", "غزة", "עזה"]
 min_relevance = 0.25
 """
-
-
-class Inbox:
-    """A webhook on 127.0.0.1 that keeps every JSON body apprise's json:// posts to it."""
-
-    def __init__(self) -> None:
-        self.posts: list[dict[str, object]] = []
-        self.on_post: Callable[[], None] | None = None
-        inbox = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                inbox.posts.append(json.loads(body))
-                if inbox.on_post:
-                    inbox.on_post()
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"json://{host}:{port}/hook?token=s3cr3t-t0ken-value"
-
-    def close(self) -> None:
-        self._server.shutdown()
-
-
-@pytest.fixture
-def inbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Inbox]:
-    box = Inbox()
-    monkeypatch.setenv("NEWSMON_NOTIFY_URLS", box.url)
-    monkeypatch.setenv("NEWSMON_DIGEST_DIR", str(tmp_path / "digests"))
-    yield box
-    box.close()
 
 
 @pytest.fixture

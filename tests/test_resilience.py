@@ -140,18 +140,20 @@ def test_a_server_ignoring_conditional_get_is_deduplicated_by_guid(
 
 def test_a_failing_feed_backs_off_and_recovers(poll, db_path: Path, site, fault) -> None:
     url = fault(HARBOR, status=500)
-    poll(HARBOR)
+    poll(HARBOR, failed=True)
     health = feed(db_path, url)
     assert health["consecutive_failures"] == 1 and "HTTP 500" in health["last_error"]
     assert health["next_poll_at"] - health["last_polled_at"] == timedelta(seconds=300)
     assert query(db_path, "SELECT health FROM feed_health") == [("backing off",)]
 
     requests = site.requests[HARBOR]
-    assert poll(HARBOR).feeds_skipped == 1
-    assert site.requests[HARBOR] == requests  # not even asked
+    waiting = poll(HARBOR, failed=True)  # no feed works: the run says so
+    assert waiting.feeds_skipped == 1 and site.requests[HARBOR] == requests  # not even asked
+    assert "backing off after 1 failures, next try" in waiting.feeds_waiting[0]
+    assert "HTTP 500" in waiting.feeds_waiting[0]
 
     # Forced while still failing: the pause doubles.
-    poll(HARBOR, force=True)
+    poll(HARBOR, force=True, failed=True)
     health = feed(db_path, url)
     assert health["consecutive_failures"] == 2
     assert health["next_poll_at"] - health["last_polled_at"] == timedelta(seconds=600)
@@ -168,7 +170,7 @@ def test_a_failing_feed_backs_off_and_recovers(poll, db_path: Path, site, fault)
 
 def test_backoff_is_capped_at_a_day_and_honours_retry_after(poll, db_path: Path, fault) -> None:
     url = fault(HARBOR, status=429, headers={"Retry-After": "7200"})
-    poll(HARBOR)
+    poll(HARBOR, failed=True)
     health = feed(db_path, url)
     assert health["next_poll_at"] - health["last_polled_at"] == timedelta(hours=2)
 
@@ -176,7 +178,7 @@ def test_backoff_is_capped_at_a_day_and_honours_retry_after(poll, db_path: Path,
 
     with duckdb.connect(str(db_path)) as conn:
         conn.execute("UPDATE feeds SET consecutive_failures = 20")
-    poll(HARBOR, force=True)
+    poll(HARBOR, force=True, failed=True)
     health = feed(db_path, url)
     assert health["next_poll_at"] - health["last_polled_at"] == timedelta(days=1)
 
@@ -195,18 +197,18 @@ def test_a_permanent_redirect_moves_the_feed(poll, db_path: Path, site, fault) -
 
 def test_410_gone_disables_the_feed_until_enabled(poll, db_path: Path, site, fault) -> None:
     url = fault("/retired.xml", status=410)
-    poll("/retired.xml")
+    poll("/retired.xml", failed=True)
     assert "410 Gone" in feed(db_path, url)["disabled_reason"]
     assert site.requests["/retired.xml"] == 1  # a 4xx is not retried
 
     time_passes(db_path)
-    assert poll("/retired.xml").feeds_skipped == 1
+    assert poll("/retired.xml", failed=True).feeds_skipped == 1
     assert site.requests["/retired.xml"] == 1
     assert query(db_path, "SELECT health FROM feed_health") == [("disabled",)]
 
     assert main(["enable", url, "--db", str(db_path)]) == 0
     assert feed(db_path, url)["disabled_reason"] is None
-    poll("/retired.xml")
+    poll("/retired.xml", failed=True)
     assert site.requests["/retired.xml"] == 2
     assert main(["enable", "https://unknown.example/feed", "--db", str(db_path)]) == 1
 
