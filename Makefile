@@ -36,6 +36,7 @@ bench: $(BIN)/.installed  ## the benchmarks, one JSON line per figure set (a few
 	$(BIN)/python benchmarks/storage.py
 	$(BIN)/python benchmarks/backfill.py
 	$(BIN)/python benchmarks/novelty.py
+	$(BIN)/python benchmarks/hostile.py
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format .

@@ -7,7 +7,6 @@ Each size runs in a fresh process, so its peak memory is its own.
 from __future__ import annotations
 
 import argparse
-import io
 import multiprocessing
 import os
 import random
@@ -15,11 +14,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import article_page, emit, in_process, peak_rss_mb, vocabulary, warm_up_prefect
+from common import (
+    article_page,
+    emit,
+    in_process,
+    peak_rss_mb,
+    vocabulary,
+    warm_up_prefect,
+    write_warc_response,
+)
 
 
 def write_warc(path: Path, pages: int) -> None:
-    from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
     rng = random.Random(11)
@@ -28,15 +34,7 @@ def write_warc(path: Path, pages: int) -> None:
         warc = WARCWriter(file, gzip=True)
         for number in range(pages):
             body = article_page(number, rng, words).encode("utf-8")
-            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], "HTTP/1.1")
-            warc.write_record(
-                warc.create_warc_record(
-                    f"https://archive.example/story-{number}.html",
-                    "response",
-                    payload=io.BytesIO(body),
-                    http_headers=headers,
-                )
-            )
+            write_warc_response(warc, f"https://archive.example/story-{number}.html", body)
 
 
 def run(warc: Path, db: Path, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]

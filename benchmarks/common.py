@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import json
 import multiprocessing
 import os
@@ -216,3 +217,13 @@ def in_process(target: Any, *args: Any) -> dict[str, Any]:
                 raise RuntimeError(died) from None
     process.join()
     return result
+
+
+def write_warc_response(writer: Any, url: str, body: bytes) -> None:
+    """One archived 200 text/html response, as a crawler's WARC holds it."""
+    from warcio.statusandheaders import StatusAndHeaders
+
+    headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], "HTTP/1.1")
+    writer.write_record(
+        writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
+    )

@@ -86,6 +86,7 @@ def backfill(
     """
     logger = get_run_logger()
     settings = Settings.from_env().replace(db_path=Path(db_path) if db_path else None)
+    settings.check_ready()  # the seeds are the baseline here too
     source = Path(path).resolve()
     kind = detect_format(source)  # refuses what is neither, before anything is stored
     key = f"{source} ({source.stat().st_size} bytes)"

@@ -18,7 +18,7 @@ from newsmon.settings import Settings
 from publish import atom, notify
 from publish.render import render
 from storage import digests
-from storage.db import connect, open_database
+from storage.db import connect, open_database, open_reader
 
 ATOM_ENTRIES = 50  # digests kept in developments.atom
 
@@ -56,9 +56,7 @@ def compose(
     now = datetime.now(UTC)
     digest_id = f"{now:%Y%m%dT%H%M%S}.{now.microsecond:06d}Z"
     if dry_run:
-        if not settings.db_path.exists():
-            raise ConfigError(f"no database at {settings.db_path} yet; run `newsmon poll` first")
-        with connect(settings.db_path, read_only=True, wait=settings.lock_wait) as conn:
+        with open_reader(settings) as conn:
             digest = digests.gather(conn, digest_id, now, since)
         return _result(digest, render(digest), recorded=False)
     with open_database(settings) as conn:

@@ -207,6 +207,7 @@ def poll_and_store(
 ) -> tuple[RunReport, list[FeedPoll]]:
     """The pipeline's story, one task per step."""
     started_at = datetime.now(UTC)
+    settings.check_ready()  # a deployment's worker gets here without the CLI's checks
     feeds = load_feeds(settings.feeds_path)
     seeds = load_seeds(settings.seeds_path)
     topic = load_topic(settings.feeds_path, [seed.text for seed in seeds])

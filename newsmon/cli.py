@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -177,6 +178,10 @@ def _serve_sample_site(base_url: str, feeds_file: Path) -> int:
         "  export NEWSMON_ALLOW_PRIVATE_HOSTS=127.0.0.1/32 NEWSMON_HOST_DELAY=0",
         flush=True,
     )
+    # Ctrl-C, or SIGTERM from a service manager; set here, since a shell that started us in
+    # the background leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         while True:
             time.sleep(3600)

@@ -51,6 +51,16 @@ def write_warc(path: Path, site: SiteServer) -> None:
         response(f"https://archive.example{PAGES[0]}", site.render(PAGES[0]) or b"")  # revisit
 
 
+def backfill_cli(path: Path, db: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "newsmon.cli", "backfill", str(path), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+
+
 def contents(db_path: Path) -> set[tuple[object, ...]]:
     return set(
         query(
@@ -115,13 +125,7 @@ def test_a_url_list_is_fetched_politely(tmp_path: Path, site: SiteServer) -> Non
         encoding="utf-8",
     )
     db = tmp_path / "urls.duckdb"
-    result = subprocess.run(
-        [sys.executable, "-m", "newsmon.cli", "backfill", str(urls), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
+    result = backfill_cli(urls, db)
     assert result.returncode == 0, result.stderr
     assert "3 records" not in result.stdout and "1 new articles" in result.stdout
     statuses = dict(query(db, "SELECT url, status FROM articles WHERE NOT is_seed"))
@@ -279,13 +283,7 @@ def test_what_is_neither_archive_nor_url_list_is_refused_in_one_line(
     path = tmp_path / name
     path.write_bytes(content)
     db = tmp_path / "refused.duckdb"
-    result = subprocess.run(
-        [sys.executable, "-m", "newsmon.cli", "backfill", str(path), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    result = backfill_cli(path, db)
     assert result.returncode == 2 and expected in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not db.exists()  # nothing was read, nothing stored

@@ -57,3 +57,11 @@ def test_novelty_benchmark() -> None:
     small, large = bench("novelty.py", "--sizes", "1000", "20000")
     assert small["articles"] == large["articles"] == 200
     assert small["ms_per_article"] > 0 and large["ms_per_article"] > 0
+
+
+def test_hostile_inputs_benchmark() -> None:
+    baseline, bomb, warc, lz4 = bench("hostile.py", "--cases", "1")
+    assert baseline["exit_code"] == bomb["exit_code"] == 0 and bomb["good_feed_stored"]
+    assert bomb["peak_mb"] < 2 * baseline["peak_mb"]  # the bomb was not expanded
+    assert warc["exit_code"] == 0 and warc["stored"] == 39 and warc["skipped"] >= 1
+    assert lz4["exit_code"] == 2

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -111,10 +112,16 @@ def test_serve_registers_its_own_deployments_and_leaves_deploys_alone(prefect_ap
 
     deployed_id = poll_feeds.to_deployment(name="poll-feeds").apply()
     cron = schedules()["poll-feeds"][0]["cron"]
-    env = {**os.environ, "PREFECT_API_URL": str(get_current_settings().api.url)}
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": str(get_current_settings().api.url),
+        "PYTHONUNBUFFERED": "1",  # its lines reach the pipe as they are printed
+    }
     server = subprocess.Popen(
         [*NEWSMON, "serve"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
+    watchdog = threading.Timer(180, server.kill)  # never hang the suite on a silent pipe
+    watchdog.start()
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -134,6 +141,7 @@ def test_serve_registers_its_own_deployments_and_leaves_deploys_alone(prefect_ap
     finally:
         server.send_signal(signal.SIGINT)  # what Ctrl-C sends
         server.wait(timeout=60)
+        watchdog.cancel()
     assert [s.schedule.cron for s in deployment.schedules] == [cron] == ["*/15 * * * *"]
     assert [s.schedule.cron for s in digest.schedules] == ["5 * * * *"]
     with get_client(sync_client=True) as client:

@@ -95,6 +95,13 @@ def test_redirects_are_followed_and_limited(site: SiteServer, settings: Settings
     loop = fault("/loop.html", status=302, headers={"Location": "/loop.html"})
     with pytest.raises(PermanentFetchError, match="more than 5 redirects"):
         get(settings, loop)
+    # The error names the link as given, first: that is what the operator finds in the feed.
+    chain = fault("/hop0.html", status=302, headers={"Location": "/hop1.html"})
+    for n in range(1, 7):
+        fault(f"/hop{n}.html", status=302, headers={"Location": f"/hop{n + 1}.html"})
+    with pytest.raises(PermanentFetchError) as too_many:
+        get(settings, chain)
+    assert str(too_many.value).startswith(chain + ":") and too_many.value.url == chain
     # Every hop is checked again, not only the first URL.
     to_file = fault("/to-file.html", status=302, headers={"Location": "file:///etc/passwd"})
     with pytest.raises(BlockedURLError, match="file:///etc/passwd"):

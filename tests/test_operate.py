@@ -117,9 +117,13 @@ def test_a_partly_failed_poll_stays_green_and_lists_its_problems(
 ) -> None:
     fault("/down.xml", status=500)
     feeds = str(feeds_file("/down.xml", HARBOR))
-    result = newsmon("poll", "--feeds", feeds, "--db", str(tmp_path / "partly.duckdb"))
+    db = str(tmp_path / "partly.duckdb")
+    result = newsmon("poll", "--feeds", feeds, "--db", db)
     assert result.returncode == 0, result.stderr
     assert "2 feeds polled (1 failed" in result.stdout and "HTTP 500" in result.stdout
+    status = newsmon("status", "--db", db)
+    row = next(line for line in status.stdout.splitlines() if "/down.xml" in line)
+    assert "HTTP 500" in row and "..." not in row  # the reason, not the URL cut short
 
 
 def test_the_flow_run_of_a_failed_poll_is_failed_in_prefect(
@@ -331,5 +335,5 @@ def test_demo_serve_only_serves_the_sample_site_for_a_worker(tmp_path: Path) -> 
         feed_url = re.search(r'url = "([^"]+)"', feeds_file.read_text()).group(1)  # type: ignore[union-attr]
         assert httpx.get(feed_url, timeout=10).status_code == 200
     finally:
-        server.send_signal(signal.SIGINT)
+        server.send_signal(signal.SIGTERM)  # as a service manager stops it
         assert server.wait(timeout=30) == 0
