@@ -58,10 +58,6 @@ class FeedState:
     disabled_reason: str | None = None
     last_error: str | None = None  # why the last poll failed, if it did
 
-    @property
-    def healthy(self) -> bool:
-        return self.disabled_reason is None and self.consecutive_failures == 0
-
     def is_due(self, now: datetime) -> bool:
         return self.disabled_reason is None and (
             self.next_poll_at is None or self.next_poll_at <= now
@@ -324,29 +320,34 @@ async def _poll_one(fetcher: Fetcher, feed: Feed, previous: FeedState) -> FeedPo
 async def _parse_off_loop(fetched: Fetched, settings: Settings) -> ParsedFeed:
     """parse_feed in the extraction pool, so a slow feed never stalls the other requests in
     flight; one that takes longer than NEWSMON_FEED_PARSE_TIMEOUT is stopped and fails."""
-    parse = functools.partial(parse_feed, fetched.body, fetched.url, fetched.content_type)
-    for attempt in (1, 2):  # a pool stopped for another feed's sake is replaced once
-        executor = extraction_pool(settings.extract_workers)
-        future = asyncio.get_running_loop().run_in_executor(executor, parse)
+    try:
+        return await _parse_in_pool(fetched, settings)
+    except BrokenExecutor:  # the pool was stopped for another feed's sake: one more try
         try:
-            return await asyncio.wait_for(future, settings.feed_parse_timeout)
-        except TimeoutError:
-            if executor is not None:
-                _stop_pool(executor)  # the only way to stop a parse that runs away
-            raise FeedParseError(
-                fetched.url,
-                f"Feed {fetched.url} took longer than {settings.feed_parse_timeout:g}s to parse "
-                "and was stopped; it is tried again after its backoff (NEWSMON_FEED_PARSE_TIMEOUT)",
-            ) from None
-        except FeedParseError:
-            raise
+            return await _parse_in_pool(fetched, settings)
         except BrokenExecutor:
-            _forget_pool(executor)
-            if attempt == 2:
-                raise FeedParseError(
-                    fetched.url, f"Feed {fetched.url}: the parsing process died (out of memory?)"
-                ) from None
-    raise AssertionError("unreachable")
+            raise FeedParseError(
+                fetched.url, f"Feed {fetched.url}: the parsing process died (out of memory?)"
+            ) from None
+
+
+async def _parse_in_pool(fetched: Fetched, settings: Settings) -> ParsedFeed:
+    executor = extraction_pool(settings.extract_workers)
+    parse = functools.partial(parse_feed, fetched.body, fetched.url, fetched.content_type)
+    future = asyncio.get_running_loop().run_in_executor(executor, parse)
+    try:
+        return await asyncio.wait_for(future, settings.feed_parse_timeout)
+    except TimeoutError:
+        if executor is not None:
+            _stop_pool(executor)  # the only way to stop a parse that runs away
+        raise FeedParseError(
+            fetched.url,
+            f"Feed {fetched.url} took longer than {settings.feed_parse_timeout:g}s to parse "
+            "and was stopped; it is tried again after its backoff (NEWSMON_FEED_PARSE_TIMEOUT)",
+        ) from None
+    except BrokenExecutor:
+        _forget_pool(executor)
+        raise
 
 
 def _forget_pool(executor: Executor | None) -> None:

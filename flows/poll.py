@@ -239,7 +239,6 @@ def poll_and_store(
                     feeds_skipped=len(feeds) - len(due),
                     feeds_waiting=waiting,
                     feeds_total=len(feeds),
-                    feeds_healthy=sum(states.get(f.url, FeedState()).healthy for f in feeds),
                     errors=[p.error for p in polls if p.error],
                 ),
                 polls,

@@ -206,31 +206,37 @@ def _run_poll(feeds_file: Path | None, db_path: Path | None, force: bool = False
         force=force,
         return_state=True,
     )
-    if not state.is_completed():
-        failure = state.result(raise_on_failure=False)
-        if isinstance(failure, RunFailedError):
-            print(text_summary(failure.result))
-            print(f"newsmon: this poll failed: {failure}", file=sys.stderr)
-            return 1
-        if isinstance(failure, ConfigError):
-            raise failure
-        reason = f"{type(failure).__name__}: {failure}" if failure else state.message
-        print(f"newsmon: the poll did not complete: {reason}", file=sys.stderr)
-        return 1
-    report = state.result()
+    report, failure = _flow_result(state, "poll")
     if report is None:
         print("newsmon: another run holds the database; this poll was skipped", file=sys.stderr)
         return 0
     print(text_summary(report))
+    if failure:
+        print(f"newsmon: this poll failed: {failure}", file=sys.stderr)
+        return 1
     return 0
 
 
+def _flow_result(state: Any, what: str) -> tuple[Any, RunFailedError | None]:
+    """What a flow run returned, and the RunFailedError it ended with if it failed at its
+    job (its result is then the error's). Any other failure is raised as a NewsmonError,
+    for main() to print in one line."""
+    if state.is_completed():
+        return state.result(), None
+    failure = state.result(raise_on_failure=False)
+    if isinstance(failure, RunFailedError):
+        return failure.result, failure
+    if isinstance(failure, NewsmonError):
+        raise failure
+    raise NewsmonError(f"the {what} did not complete: {type(failure).__name__}: {failure}")
+
+
 def cmd_digest(args: argparse.Namespace) -> int:
-    Settings.from_env()  # a wrong setting fails here, in one line
-    from flows.digest import DigestResult, abandon_removed, digest
+    settings = Settings.from_env().replace(db_path=args.db)  # a wrong setting fails here
+    from flows.digest import abandon_removed, digest
 
     if args.abandon_removed:
-        print(abandon_removed(Settings.from_env().replace(db_path=args.db)))
+        print(abandon_removed(settings))
         return 0
     state = digest(
         since=args.since,
@@ -240,17 +246,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
         db_path=str(args.db) if args.db else None,
         return_state=True,
     )
-    result: DigestResult | None
-    if state.is_completed():
-        result = state.result()
-    else:
-        failure = state.result(raise_on_failure=False)
-        if isinstance(failure, NewsmonError) and not isinstance(failure, RunFailedError):
-            raise failure
-        if not isinstance(failure, RunFailedError):
-            print(f"newsmon: the digest did not complete: {failure}", file=sys.stderr)
-            return 1
-        result = failure.result  # type: ignore[assignment]
+    result, _ = _flow_result(state, "digest")
     if result is None:
         print("newsmon: another run holds the database; this digest was skipped", file=sys.stderr)
         return 0

@@ -53,12 +53,7 @@ def connect(
                 raise DatabaseLockedError(_locked_message(path, wait, exc, read_only)) from None
             if not waiting:
                 waiting = True
-                log.warning(
-                    "%s is %s; waiting up to %gs for it",
-                    path,
-                    _holder(exc),
-                    wait,
-                )
+                log.warning("%s is %s; waiting up to %gs for it", path, _holder(exc), wait)
             time.sleep(pause)
             pause = min(pause * 2, 2.0)
     try:
@@ -146,7 +141,7 @@ def convert_to_compatible(path: Path) -> Path:
     backup = path.with_name(f"{path.stem}.duckdb2-backup{path.suffix}")
     converting.unlink(missing_ok=True)
     with connect(path) as conn:
-        name = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+        (name,) = conn.execute("SELECT current_database()").fetchone() or ("main",)
         target = str(converting).replace("'", "''")
         conn.execute(f"ATTACH '{target}' AS converted (STORAGE_VERSION '{STORAGE_VERSION}')")
         conn.execute(f'COPY FROM DATABASE "{name}" TO converted')

@@ -68,7 +68,6 @@ class RunReport:
     errors: list[str] = field(default_factory=list)
     spooled: bool = False  # stored from the spool by a later run
     feeds_total: int = 0  # in the feeds file
-    feeds_healthy: int = 0  # of those, not failing or disabled before this run
     feeds_waiting: list[str] = field(default_factory=list)  # why each skipped feed waits
 
     def as_row(self) -> dict[str, object]:
