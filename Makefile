@@ -25,6 +25,7 @@ status: $(BIN)/.installed  ## feed health, last runs, article counts
 lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: lint  ## lint, then the whole test suite
 	$(BIN)/pytest

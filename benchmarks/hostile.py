@@ -197,7 +197,8 @@ def _count(db: Path, sql: str) -> int:
     import duckdb
 
     with duckdb.connect(str(db), read_only=True) as conn:
-        return int(conn.execute(sql).fetchone()[0])  # type: ignore[index]
+        row = conn.execute(sql).fetchone()
+        return int(row[0]) if row else 0
 
 
 def _stored(db: Path) -> bool:

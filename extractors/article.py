@@ -16,8 +16,6 @@ from extractors.encoding import decode_html
 from extractors.metadata import page_metadata
 from extractors.normalize import canonical_url, normalize_inline, normalize_text, same_site, to_utc
 
-# Page comments are readers' words, not the article's. Metadata comes from extractors/metadata.py.
-EXTRACTION_OPTIONS = {"include_comments": False, "include_tables": True, "with_metadata": False}
 _HTML_LANG = re.compile(
     r"""<html[^>]*?\slang\s*=\s*["']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?""", re.I
 )
@@ -50,7 +48,10 @@ def extract_article(
     if tree is None:
         return None
     meta = page_metadata(tree, url)
-    document = trafilatura.bare_extraction(tree, url=url, **EXTRACTION_OPTIONS)
+    # Page comments are readers' words, not the article's; metadata: extractors/metadata.py.
+    document = trafilatura.bare_extraction(
+        tree, url=url, include_comments=False, include_tables=True, with_metadata=False
+    )
     text = normalize_text(getattr(document, "text", None) or "")
     fingerprint = signature(text)
     if document is None or fingerprint is None:

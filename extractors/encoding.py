@@ -64,10 +64,10 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
         if body.startswith(bom):
             return body.decode(name, errors="replace"), name
     for label in (charset_from_content_type(content_type), charset_from_meta(body)):
-        name = _codec(label)
-        if name:
+        codec = _codec(label)
+        if codec:
             try:
-                return body.decode(name), name
+                return body.decode(codec), codec
             except (UnicodeDecodeError, LookupError):
                 continue
     try:

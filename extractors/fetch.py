@@ -138,10 +138,11 @@ class Fetcher:
         settings = self.settings
         if attempt >= settings.retries:
             return None
-        if exc.retry_after is not None:
-            return exc.retry_after if exc.retry_after <= settings.retry_max_wait else None
+        wait: float | None = exc.retry_after
+        if wait is not None:
+            return wait if wait <= settings.retry_max_wait else None
         # "Equal jitter": half the exponential step, plus a random part of the other half.
-        step = min(settings.retry_max_wait, settings.retry_backoff * 2**attempt)
+        step = min(settings.retry_max_wait, settings.retry_backoff * 2.0**attempt)
         return step / 2 + random.uniform(0, step / 2)
 
     async def _follow(

@@ -119,8 +119,9 @@ def _items(data: Any) -> Iterator[dict[str, Any]]:
 
 def _canonical(tree: HtmlElement, meta: dict[str, str]) -> str | None:
     for link in tree.iter("link"):
-        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
-            return link.get("href").strip()
+        href = link.get("href")
+        if "canonical" in (link.get("rel") or "").lower().split() and href:
+            return str(href).strip()
     return meta.get("og:url")
 
 
@@ -152,7 +153,7 @@ def _text(value: Any) -> str | None:
 
 
 def _is_url(value: str | None) -> bool:
-    return bool(value) and value.startswith(("http://", "https://"))
+    return value is not None and value.startswith(("http://", "https://"))
 
 
 def _first(*values: str | None) -> str | None:

@@ -8,12 +8,12 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.utilities.annotations import quote
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from rich.progress import Progress
 
 from extractors import collect
@@ -23,6 +23,7 @@ from extractors.feeds import FeedItem
 from extractors.normalize import canonical_url
 from extractors.robots import RobotsTxt
 from extractors.seeds import load_seeds
+from flows import as_is
 from newsmon.feedlist import load_topic
 from newsmon.settings import Settings
 from storage import queries
@@ -70,7 +71,7 @@ def store_batch(records: RunRecords, progress: BackfillProgress, settings: Setti
         return store_backfill(conn, records, progress)
 
 
-@flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=2))
+@flow(name="backfill", task_runner=cast(TaskRunner[Any], ThreadPoolTaskRunner(max_workers=2)))
 def backfill(
     path: str,
     db_path: str | None = None,
@@ -109,11 +110,11 @@ def backfill(
     robots: dict[str, RobotsTxt] = {}
     with _progress_bar(show_progress, source) as bar:
         for batch in batches(source, position, batch_size):
-            pages = extract_batch(quote(batch), robots, settings)
+            pages = extract_batch(as_is(batch), robots, settings)
             robots.update({r.origin: r for r in pages.robots})
             now = datetime.now(UTC)
             stored_batch = store_batch(
-                quote(RunRecords(RunReport(run_id, now, now), [], pages, topic)),
+                as_is(RunRecords(RunReport(run_id, now, now), [], pages, topic)),
                 BackfillProgress(
                     key, batch.end, read + batch.read, stored, False, tuple(batch.skipped)
                 ),

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from prefect import flow, get_run_logger, task
@@ -14,13 +15,14 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
-from prefect.utilities.annotations import quote, unmapped
+from prefect.utilities.annotations import unmapped
 
 from extractors import collect
 from extractors.collect import FeedPoll, FeedState, PageBatch, PendingEntry
 from extractors.robots import RobotsTxt, origin_of
 from extractors.seeds import Seed, load_seeds
 from extractors.topic import Topic
+from flows import as_is
 from newsmon.errors import DatabaseError, DatabaseLockedError, RunFailedError
 from newsmon.feedlist import Feed, load_feeds, load_topic
 from newsmon.report import feed_table, markdown_summary, one_line_summary, run_failure
@@ -38,11 +40,11 @@ from storage.writer import RunRecords, RunReport, store_run, store_seeds
 for _name in ("extractors", "storage"):
     logging.getLogger(_name).setLevel(logging.INFO)
 
-# Inputs are lists of records; hashing them for a cache key would cost more than the work.
-TASK_OPTIONS = {"cache_policy": NO_CACHE}
+# Inputs are lists of records; hashing them for a cache key would cost more than the work:
+# every task here is @task(cache_policy=NO_CACHE).
 
 
-@task(**TASK_OPTIONS)
+@task(cache_policy=NO_CACHE)
 def prepare_database(
     settings: Settings, feeds: list[Feed], seeds: list[Seed], topic: Topic
 ) -> dict[str, FeedState]:
@@ -65,7 +67,7 @@ def prepare_database(
         return {}
 
 
-@task(**TASK_OPTIONS)
+@task(cache_policy=NO_CACHE)
 def catch_up_spool(settings: Settings) -> list[RunReport]:
     """Store the runs earlier polls had to spool, oldest first."""
     folder = spool_dir(settings.db_path)
@@ -79,12 +81,12 @@ def catch_up_spool(settings: Settings) -> list[RunReport]:
         return []
 
 
-@task(**TASK_OPTIONS)
+@task(cache_policy=NO_CACHE)
 def poll(feeds: list[Feed], states: dict[str, FeedState], settings: Settings) -> list[FeedPoll]:
     return collect.poll_all(feeds, states, settings)
 
 
-@task(**TASK_OPTIONS)
+@task(cache_policy=NO_CACHE)
 def select_new_entries(
     polls: list[FeedPoll], topic: Topic, settings: Settings
 ) -> tuple[list[PendingEntry], PageBatch, dict[str, RobotsTxt]]:
@@ -101,14 +103,14 @@ def select_new_entries(
     return wanted, skipped, robots
 
 
-@task(**TASK_OPTIONS)
+@task(cache_policy=NO_CACHE)
 def fetch_and_extract(
     entries: list[PendingEntry], robots: dict[str, RobotsTxt], settings: Settings
 ) -> PageBatch:
     return collect.fetch_all(entries, robots, settings)
 
 
-@task(**TASK_OPTIONS)
+@task(cache_policy=NO_CACHE)
 def store(records: RunRecords, settings: Settings) -> RunReport:
     """Write the run in one transaction, or spool it when the database stays locked.
 
@@ -137,7 +139,7 @@ def _spool(records: RunRecords, settings: Settings) -> Path:
     return spool.write(marked, spool_dir(settings.db_path))
 
 
-@task(**TASK_OPTIONS)
+@task(cache_policy=NO_CACHE)
 def refresh_snapshot(settings: Settings, run_id: str) -> str | None:
     """The analysts' Parquet snapshot, as of this run; a problem is reported, never fatal
     (the run is stored already)."""
@@ -151,12 +153,12 @@ def refresh_snapshot(settings: Settings, run_id: str) -> str | None:
     return None
 
 
-def _task_runner() -> TaskRunner:  # type: ignore[type-arg]
+def _task_runner() -> TaskRunner[Any]:
     """Threads, or the Dask cluster NEWSMON_DASK_ADDRESS names. Read when this module is
     imported: Prefect fixes a flow's task runner when the flow is defined."""
     address = Settings.from_env().dask_address.strip()
     if address:
-        from prefect_dask import DaskTaskRunner
+        from prefect_dask.task_runners import DaskTaskRunner
 
         return DaskTaskRunner(address=address)
     return ThreadPoolTaskRunner(max_workers=4)
@@ -218,15 +220,14 @@ def poll_and_store(
     waiting = [_why_skipped(f, states[f.url]) for f in feeds if f not in due]
     for line in waiting:
         get_run_logger().info(line)
-    # quote(): Prefect would otherwise walk every article in these lists looking for futures.
     polls = poll(due, states, settings)
-    entries, skipped, robots = select_new_entries(quote(polls), topic, settings)
+    entries, skipped, robots = select_new_entries(as_is(polls), topic, settings)
     # The one step worth spreading: on threads, or on Dask workers (NEWSMON_DASK_ADDRESS).
     parts = collect.split_by_host(entries, settings.fan_out)
     fetched = fetch_and_extract.map(parts, unmapped(robots), unmapped(settings))
     batch = collect.merge([skipped, *(future.result() for future in fetched)])
     report = store(
-        quote(
+        as_is(
             RunRecords(
                 RunReport(
                     run_id=run_id,

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 # Before Prefect is imported: no usage analytics from the temporary API server.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -319,6 +319,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     second run of a pair skip.
     """
     from prefect import serve
+    from prefect.deployments.runner import RunnerDeployment
     from prefect.schedules import Cron
 
     from flows.backfill import backfill
@@ -336,11 +337,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "prefect.yaml until Ctrl-C (which pauses these three only).",
         flush=True,
     )
-    serve(
+    deployments = [
         poll_feeds.to_deployment(name=SERVED, schedules=crons["poll-feeds"]),
         digest.to_deployment(name=SERVED, schedules=crons["digest"]),
         backfill.to_deployment(name=SERVED, schedules=crons["backfill"]),
-    )
+    ]
+    # to_deployment is "sync compatible": called from sync code it returns the deployment.
+    serve(*cast(list[RunnerDeployment], deployments))
     return 0
 
 
@@ -350,7 +353,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env().replace(db_path=args.db)
     with open_reader(settings) as conn:
-        data = {
+        data: dict[str, Any] = {
             "database": str(settings.db_path),
             "schema_version": schema_version(conn),
             "feeds": queries.feed_health(conn, include_removed=args.all),

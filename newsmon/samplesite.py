@@ -73,6 +73,7 @@ class SiteServer:
     @property
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
+        host = host.decode("ascii") if isinstance(host, bytes) else host
         return f"http://{host}:{port}"
 
     def __enter__(self) -> SiteServer:

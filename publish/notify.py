@@ -36,7 +36,8 @@ def send(url: str, title: str, body: str) -> str | None:
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return f"{channel_label(url)} is not a URL apprise understands; check NEWSMON_NOTIFY_URLS"
-    with apprise.LogCapture(level=logging.WARNING) as captured:
+    # apprise ships no type hints; LogCapture is its documented way to read why a send failed.
+    with apprise.LogCapture(level=logging.WARNING) as captured:  # type: ignore[no-untyped-call]
         delivered = notifier.notify(
             title=title, body=body, body_format=apprise.NotifyFormat.MARKDOWN
         )

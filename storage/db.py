@@ -38,7 +38,9 @@ def connect(
     """
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    config = {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
+    config: dict[str, str | bool | int | float | list[str]] = (
+        {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
+    )
     deadline = time.monotonic() + wait
     pause = 0.05
     waiting = False

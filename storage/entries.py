@@ -31,7 +31,7 @@ def new_entries(
         stored = queries.stored_urls(conn, [c.url for c in candidates])
         guids_by_feed: dict[str, list[str]] = {}
         for c in candidates:
-            if c.item.guid:
+            if c.item.guid and c.feed_url:
                 guids_by_feed.setdefault(c.feed_url, []).append(c.item.guid)
         stored_guids = {
             (feed_url, guid)

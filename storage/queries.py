@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ def article_id_for(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big") >> 1
 
 
-def insert_columns(conn: Conn, table: str, columns: dict[str, Sequence[Any]]) -> int:
+def insert_columns(conn: Conn, table: str, columns: Mapping[str, Sequence[Any]]) -> int:
     """Bulk insert: one statement, each column passed as a list and unnested.
 
     Much cheaper than executemany (which does a few hundred rows a second).
@@ -279,7 +279,8 @@ def save_backfill_progress(conn: Conn, progress: BackfillProgress) -> None:
 
 
 def run_recorded(conn: Conn, run_id: str) -> bool:
-    return conn.execute("SELECT count(*) FROM poll_runs WHERE id = ?", [run_id]).fetchone()[0] > 0
+    row = conn.execute("SELECT 1 FROM poll_runs WHERE id = ?", [run_id]).fetchone()
+    return row is not None
 
 
 def record_run(conn: Conn, row: dict[str, Any]) -> None:

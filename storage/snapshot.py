@@ -151,9 +151,10 @@ def _state(folder: Path | None) -> dict[str, dict[str, list[int]]]:
     if folder is None:
         return {}
     try:
-        return json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return state if isinstance(state, dict) else {}
 
 
 def _switch(link: Path, folder: Path) -> None:

@@ -69,10 +69,12 @@ def ingest(conn: duckdb.DuckDBPyConnection, folder: Path, feed_backoff: float) -
 
 def _load(path: Path) -> RunRecords:
     with path.open("rb") as file:
-        version, records = pickle.load(file)
+        version, records = pickle.load(file)  # written by write() above: (FORMAT, RunRecords)
     if version != FORMAT:
         raise DatabaseError(
             f"{path} was spooled by another version of newsmon (format {version}, this one "
             f"reads {FORMAT}); run that version once to store it, or move the file away"
         )
+    if not isinstance(records, RunRecords):
+        raise DatabaseError(f"{path} holds no spooled run; move the file away")
     return records

@@ -39,7 +39,7 @@ class StoredArticle:
     article_id: int
     url: str
     title: str | None
-    feed_url: str
+    feed_url: str | None  # None for a backfilled page
     duplicate_kind: str | None = None
     duplicate_of: int | None = None
     similarity: float | None = None

@@ -135,9 +135,10 @@ def test_serve_registers_its_own_deployments_and_leaves_deploys_alone(prefect_ap
                     assert time.monotonic() < deadline, "newsmon serve registered nothing"
                     time.sleep(0.5)
         assert server.stdout is not None
-        for line in server.stdout:  # the runner is up once it says so
+        for line in server.stdout:  # the runner is about to start once it says so
             if b"being served" in line:
                 break
+        time.sleep(5)  # ...and has entered its loop, which pauses on the way out
     finally:
         server.send_signal(signal.SIGINT)  # what Ctrl-C sends
         server.wait(timeout=60)

@@ -153,6 +153,6 @@ def wait_for_scheduled_run(api: str, deployment_id: str, timeout: float) -> dict
         runs = httpx.post(f"{api}/flow_runs/filter", json=query_runs).json()
         final = [r for r in runs if r["state_type"] in ("COMPLETED", "FAILED", "CRASHED")]
         if final:
-            return final[0]  # type: ignore[no-any-return]
+            return dict(final[0])
         time.sleep(2)
     raise AssertionError(f"no scheduled run finished in {timeout:g}s: {runs}")

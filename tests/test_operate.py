@@ -332,8 +332,9 @@ def test_demo_serve_only_serves_the_sample_site_for_a_worker(tmp_path: Path) -> 
         feeds_file = Path(lines[0].split("Its feeds file: ")[1].strip())
         assert f"export NEWSMON_FEEDS={feeds_file}" in "".join(lines)
         assert "NEWSMON_ALLOW_PRIVATE_HOSTS" in "".join(lines)
-        feed_url = re.search(r'url = "([^"]+)"', feeds_file.read_text()).group(1)  # type: ignore[union-attr]
-        assert httpx.get(feed_url, timeout=10).status_code == 200
+        feed_url = re.search(r'url = "([^"]+)"', feeds_file.read_text())
+        assert feed_url is not None
+        assert httpx.get(feed_url.group(1), timeout=10).status_code == 200
     finally:
         server.send_signal(signal.SIGTERM)  # as a service manager stops it
         assert server.wait(timeout=30) == 0
