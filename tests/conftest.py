@@ -22,6 +22,7 @@ from newsmon.samplesite import SAMPLES_DIR, SiteServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 README_PATH = ROOT / "README.md"
+NEWSMON = [sys.executable, "-m", "newsmon.cli"]
 RESOURCES = Path(__file__).resolve().parent / "resources"
 HARBOR = "/harbor-times/rss.xml"
 GULF = "/gulf-observer/atom.xml"
@@ -202,3 +203,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def newsmon(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`newsmon ARGS` in a process of its own, as a user's shell runs it: it starts Prefect's
+    temporary API itself."""
+    environment = {**os.environ, "NEWSMON_ALLOW_PRIVATE_HOSTS": "true", **(env or {})}
+    environment.pop("PREFECT_API_URL", None)
+    return subprocess.run(
+        [*NEWSMON, *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=timeout,
+        cwd=ROOT,
+    )

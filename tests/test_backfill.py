@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from conftest import ROOT, query
+from conftest import newsmon, query
 from newsmon.samplesite import SiteServer
 
 PAGES = [
@@ -49,16 +47,6 @@ def write_warc(path: Path, site: SiteServer) -> None:
         response("https://archive.example/missing", b"gone", status="404 Not Found")
         response("https://archive.example/logo.png", b"\x89PNG...", ctype="image/png")
         response(f"https://archive.example{PAGES[0]}", site.render(PAGES[0]) or b"")  # revisit
-
-
-def backfill_cli(path: Path, db: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newsmon.cli", "backfill", str(path), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
 
 
 def contents(db_path: Path) -> set[tuple[object, ...]]:
@@ -125,7 +113,7 @@ def test_a_url_list_is_fetched_politely(tmp_path: Path, site: SiteServer) -> Non
         encoding="utf-8",
     )
     db = tmp_path / "urls.duckdb"
-    result = backfill_cli(urls, db)
+    result = newsmon("backfill", str(urls), "--db", str(db))
     assert result.returncode == 0, result.stderr
     assert "3 records" not in result.stdout and "1 new articles" in result.stdout
     statuses = dict(query(db, "SELECT url, status FROM articles WHERE NOT is_seed"))
@@ -283,7 +271,7 @@ def test_what_is_neither_archive_nor_url_list_is_refused_in_one_line(
     path = tmp_path / name
     path.write_bytes(content)
     db = tmp_path / "refused.duckdb"
-    result = backfill_cli(path, db)
+    result = newsmon("backfill", str(path), "--db", str(db))
     assert result.returncode == 2 and expected in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not db.exists()  # nothing was read, nothing stored

@@ -6,28 +6,16 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import HARBOR, ROOT, query
+from conftest import HARBOR, NEWSMON, ROOT, newsmon, query
 from newsmon.cli import _parser
 from newsmon.samplesite import SiteServer
 from newsmon.settings import Settings
-
-NEWSMON = [sys.executable, "-m", "newsmon.cli"]
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "NEWSMON_ALLOW_PRIVATE_HOSTS": "true", **(env or {})}
-    # A subprocess of its own: it starts Prefect's temporary API like a user's shell would.
-    environment.pop("PREFECT_API_URL", None)
-    return subprocess.run(
-        [*NEWSMON, *args], capture_output=True, text=True, env=environment, timeout=300, cwd=ROOT
-    )
 
 
 def test_poll_as_a_subprocess(tmp_path: Path, site: SiteServer) -> None:
@@ -38,7 +26,7 @@ def test_poll_as_a_subprocess(tmp_path: Path, site: SiteServer) -> None:
     )
     db = tmp_path / "cli.duckdb"
 
-    result = run("poll", "--feeds", str(feeds), "--db", str(db))
+    result = newsmon("poll", "--feeds", str(feeds), "--db", str(db))
 
     assert result.returncode == 0, result.stderr
     assert "2 feeds polled (1 failed" in result.stdout
@@ -46,7 +34,7 @@ def test_poll_as_a_subprocess(tmp_path: Path, site: SiteServer) -> None:
     assert "HTTP 500" in result.stdout  # the failing feed is reported, not fatal
     assert query(db, "SELECT count(*) FROM articles WHERE NOT is_seed") == [(3,)]
 
-    status = run("status", "--db", str(db), "--json")
+    status = newsmon("status", "--db", str(db), "--json")
     assert status.returncode == 0, status.stderr
     data = json.loads(status.stdout)
     assert data["articles"]["originals"] == 2 and data["articles"]["near_duplicates"] == 1
@@ -54,14 +42,14 @@ def test_poll_as_a_subprocess(tmp_path: Path, site: SiteServer) -> None:
         "Harbor": "ok",
         "Broken": "backing off",
     }
-    table = run("status", "--db", str(db))
+    table = newsmon("status", "--db", str(db))
     assert "backing off  Broken" in table.stdout and "HTTP 500" in table.stdout
 
 
 def test_bad_feeds_file_fails_fast_in_one_line(tmp_path: Path) -> None:
     feeds = tmp_path / "feeds.toml"
     feeds.write_text('[[feeds]]\nurl = "https://a.example/rss"\ninterval = 5\n')
-    result = run("poll", "--feeds", str(feeds), "--db", str(tmp_path / "x.duckdb"))
+    result = newsmon("poll", "--feeds", str(feeds), "--db", str(tmp_path / "x.duckdb"))
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"newsmon: {feeds}:3: unknown key 'interval' in feed #1; allowed keys: name, url"
@@ -70,18 +58,18 @@ def test_bad_feeds_file_fails_fast_in_one_line(tmp_path: Path) -> None:
 
 
 def test_bad_setting_names_the_variable(tmp_path: Path) -> None:
-    result = run("poll", env={"NEWSMON_MAX_IN_FLIGHT": "many"})
+    result = newsmon("poll", env={"NEWSMON_MAX_IN_FLIGHT": "many"})
     assert result.returncode == 2
     assert "NEWSMON_MAX_IN_FLIGHT='many' is not valid" in result.stderr
 
 
 def test_status_without_a_database_says_what_to_do(tmp_path: Path) -> None:
-    result = run("status", "--db", str(tmp_path / "none.duckdb"))
+    result = newsmon("status", "--db", str(tmp_path / "none.duckdb"))
     assert result.returncode == 1 and "run `newsmon poll` first" in result.stderr
 
 
 def test_settings_lists_every_variable() -> None:
-    result = run("settings")
+    result = newsmon("settings")
     assert result.returncode == 0
     for variable, _ in Settings.documented():
         assert f"\n{variable}=" in "\n" + result.stdout
@@ -92,7 +80,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 @pytest.mark.parametrize("command", sorted(_parser()._subparsers._group_actions[0].choices))  # type: ignore[union-attr]
 def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
-    assert run(command, "--help").returncode == 0
+    assert newsmon(command, "--help").returncode == 0
     assert f"newsmon {command}" in README
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import signal
 import subprocess
@@ -17,24 +16,23 @@ import duckdb
 import httpx
 import pytest
 
-from conftest import GULF, HARBOR, README_PATH, ROOT, Inbox, free_port, held, query
+from conftest import (
+    GULF,
+    HARBOR,
+    NEWSMON,
+    README_PATH,
+    ROOT,
+    Inbox,
+    free_port,
+    held,
+    newsmon,
+    query,
+)
 from newsmon.samplesite import SiteServer
 from storage.db import STORAGE_VERSION, open_database
 from storage.snapshot import snapshot_dir
 
-NEWSMON = [sys.executable, "-m", "newsmon.cli"]
 DUCKDB_CLI = Path(sys.executable).with_name("duckdb")
-
-
-def newsmon(*args: str, env: dict[str, str] | None = None, timeout: float = 300):
-    return subprocess.run(
-        [*NEWSMON, *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=timeout,
-    )
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
