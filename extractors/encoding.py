@@ -48,14 +48,20 @@ def charset_from_meta(body: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
-def _codec(label: str | None) -> str | None:
+def codec_name(label: str | None) -> str | None:
+    """Python's name for a charset label ('ISO-8859-1' -> 'latin_1'); None if unknown."""
     if not label:
         return None
     try:
-        name = codecs.lookup(label.strip().lower()).name
+        return codecs.lookup(label.strip().lower()).name
     except LookupError:
         return None
-    return _SUPERSETS.get(name, name)
+
+
+def _codec(label: str | None) -> str | None:
+    """The codec browsers decode `label` with: its superset, where the WHATWG names one."""
+    name = codec_name(label)
+    return _SUPERSETS.get(name, name) if name else None
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 import feedparser
 from charset_normalizer.md import mess_ratio
 
-from extractors.encoding import charset_from_content_type
+from extractors.encoding import charset_from_content_type, codec_name
 from extractors.normalize import normalize_inline, storable, to_utc
 from newsmon.errors import FeedParseError
 
@@ -136,37 +136,29 @@ def _settle_charset(body: bytes, content_type: str | None) -> tuple[str | None, 
     header = charset_from_content_type(content_type)
     match = _XML_ENCODING.match(body[:1024])
     declared = match.group(1).decode("ascii") if match else None
-    if not header or not declared or _codec(header) == _codec(declared) or not _codec(declared):
+    header_codec, declared_codec = codec_name(header), codec_name(declared)
+    if not header or not declared or not declared_codec or header_codec == declared_codec:
         return content_type, None
+    kept = f"the HTTP header says {header}, the document {declared}: {header} used"
     try:
-        by_document = body.decode(_codec(declared) or declared)
-    except (UnicodeDecodeError, LookupError):
-        return (
-            content_type,
-            f"the HTTP header says {header}, the document {declared}: {header} used",
-        )
+        by_document = body.decode(declared_codec)
+    except UnicodeDecodeError:
+        return content_type, kept
     try:
-        by_header = body.decode(_codec(header) or header)
-    except (UnicodeDecodeError, LookupError):
+        by_header = body.decode(header_codec) if header_codec else None
+    except UnicodeDecodeError:
         by_header = None
-    if by_header is None or mess_ratio(by_header[:MESS_SAMPLE]) > mess_ratio(
+    if by_header is not None and mess_ratio(by_header[:MESS_SAMPLE]) <= mess_ratio(
         by_document[:MESS_SAMPLE]
     ):
-        media_type = (content_type or "").split(";")[0].strip().lower()
-        # text/xml without a charset means us-ascii to feedparser (RFC 3023).
-        without_charset = "application/xml" if media_type in ("", "text/xml") else media_type
-        return without_charset, (
-            f"the HTTP header says {header}, the document {declared}: {declared} used "
-            f"(it reads cleanly, {header} does not)"
-        )
-    return content_type, f"the HTTP header says {header}, the document {declared}: {header} used"
-
-
-def _codec(label: str) -> str | None:
-    try:
-        return codecs.lookup(label.strip().lower()).name
-    except LookupError:
-        return None
+        return content_type, kept
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    # text/xml without a charset means us-ascii to feedparser (RFC 3023).
+    without_charset = "application/xml" if media_type in ("", "text/xml") else media_type
+    return without_charset, (
+        f"the HTTP header says {header}, the document {declared}: {declared} used "
+        f"(it reads cleanly, {header} does not)"
+    )
 
 
 def _entry_link(entry: Any, feed_url: str) -> str | None:
