@@ -87,9 +87,9 @@ def detect_format(path: Path) -> Format:
     )
 
 
-def batches(path: Path, start: int, size: int) -> Iterator[Batch]:
-    """Batches of up to `size` usable records from `start` on."""
-    reader = _archive_batches if detect_format(path) == "archive" else _url_batches
+def batches(path: Path, kind: Format, start: int, size: int) -> Iterator[Batch]:
+    """Batches of up to `size` usable records from `start` on; `kind` from detect_format."""
+    reader = _archive_batches if kind == "archive" else _url_batches
     yield from reader(path, start, size)
 
 

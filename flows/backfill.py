@@ -17,7 +17,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from rich.progress import Progress
 
 from extractors import collect
-from extractors.archive import Batch, batches, detect_format
+from extractors.archive import Batch, Format, batches, detect_format
 from extractors.collect import PageBatch, PendingEntry
 from extractors.feeds import FeedItem
 from extractors.normalize import canonical_url
@@ -103,13 +103,11 @@ def backfill(
         logger.info("%s was backfilled completely already", source)
         return report
     if position:
-        logger.info(
-            "resuming %s at %s %d", source, "byte" if kind == "archive" else "line", position
-        )
+        logger.info("resuming %s at %s %d", source, _unit(kind), position)
 
     robots: dict[str, RobotsTxt] = {}
-    with _progress_bar(show_progress, source) as bar:
-        for batch in batches(source, position, batch_size):
+    with _progress_bar(show_progress, source, kind) as bar:
+        for batch in batches(source, kind, position, batch_size):
             pages = extract_batch(as_is(batch), robots, settings)
             robots.update({r.origin: r for r in pages.robots})
             now = datetime.now(UTC)
@@ -121,8 +119,8 @@ def backfill(
                 settings,
             )
             for skip in batch.skipped:
-                logger.warning("%s: skipped %s at %d (%d): %s", source.name, _unit(kind),
-                               skip.offset, skip.length, skip.reason)  # fmt: skip
+                logger.warning("%s: skipped %d from %s %d: %s", source.name, skip.length,
+                               _unit(kind), skip.offset, skip.reason)  # fmt: skip
             report.skipped += len(batch.skipped)
             read += batch.read
             stored += stored_batch.articles_new + stored_batch.duplicates
@@ -150,11 +148,12 @@ def _entry(url: str) -> PendingEntry:
     return PendingEntry(None, canonical_url(url), url, FeedItem(url, None, None, None, None, None))
 
 
-def _unit(kind: str) -> str:
-    return "bytes" if kind == "archive" else "line"
+def _unit(kind: Format) -> str:
+    """What positions in `kind` count: bytes of an archive, lines of a URL list."""
+    return "byte" if kind == "archive" else "line"
 
 
-def _size(source: Path, kind: str) -> int:
+def _size(source: Path, kind: Format) -> int:
     """Where the end of `source` is, in the unit batches count in (bytes, or lines)."""
     if kind == "archive":
         return source.stat().st_size
@@ -162,9 +161,9 @@ def _size(source: Path, kind: str) -> int:
         return sum(1 for _ in lines)
 
 
-def _progress_bar(show: bool, source: Path) -> Progress | nullcontext[None]:
+def _progress_bar(show: bool, source: Path, kind: Format) -> Progress | nullcontext[None]:
     if not show:
         return nullcontext()
     bar = Progress(transient=False)
-    bar.add_task(f"backfill {source.name}", total=_size(source, detect_format(source)))
+    bar.add_task(f"backfill {source.name}", total=_size(source, kind))
     return bar
