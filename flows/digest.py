@@ -65,10 +65,7 @@ def compose(
         rendered = render(digest)
         recorded = not digest.is_empty or send_empty
         if recorded:
-            channels = {
-                notify.channel_key(u): notify.channel_label(u) for u in settings.notify_urls
-            }
-            digests.record(conn, digest, rendered, channels)
+            digests.record(conn, digest, rendered, _channels(settings))
     result = _result(digest, rendered, recorded)
     for delivery in interrupted:
         message = (
@@ -127,10 +124,15 @@ def write_files(settings: Settings) -> Path:
 _EXTENSIONS = {"markdown": "md", "html": "html", "json": "json"}
 
 
+def _channels(settings: Settings) -> dict[str, str]:
+    """Each configured channel's key (a hash of its URL) and its label, as deliveries hold them."""
+    return {notify.channel_key(url): notify.channel_label(url) for url in settings.notify_urls}
+
+
 @task(cache_policy=NO_CACHE)
 def queue_resend(settings: Settings, digest_id: str) -> DigestResult:
     """Queue a recorded digest again for every configured channel that has not received it."""
-    channels = {notify.channel_key(u): notify.channel_label(u) for u in settings.notify_urls}
+    channels = _channels(settings)
     with open_database(settings) as conn:
         try:
             rendered = digests.rendered(conn, digest_id)
@@ -145,9 +147,8 @@ def queue_resend(settings: Settings, digest_id: str) -> DigestResult:
 
 def abandon_removed(settings: Settings) -> str:
     """Give up on the undelivered digests of channels no longer configured; says how many."""
-    keys = [notify.channel_key(u) for u in settings.notify_urls]
     with open_database(settings) as conn:
-        count = digests.abandon_other_channels(conn, keys, datetime.now(UTC))
+        count = digests.abandon_other_channels(conn, list(_channels(settings)), datetime.now(UTC))
     return (
         f"{count} deliveries to channels no longer in NEWSMON_NOTIFY_URLS marked abandoned; "
         "the digests stay in the digest files and the digests table"

@@ -201,9 +201,7 @@ def store_run(
         if queries.run_recorded(conn, report.run_id):
             return report
         retry_feeds = _store_pages(conn, records)
-        analysis = analyse_pending(conn, records.topic, report.finished_at)
-        report.developments = analysis.developments
-        report.errors.extend(analysis.failed)
+        _analyse(conn, records)
         queries.save_robots_rules(conn, records.batch.robots)
         _store_feed_health(conn, records, retry_feeds, feed_backoff)
         queries.record_run(conn, report.as_row())
@@ -216,12 +214,17 @@ def store_backfill(
     """Store one backfill batch and where the source got to, in one transaction."""
     with transaction(conn):
         _store_pages(conn, records)
-        analysis = analyse_pending(conn, records.topic, records.report.finished_at)
-        records.report.developments = analysis.developments
-        records.report.errors.extend(analysis.failed)
+        _analyse(conn, records)
         queries.save_robots_rules(conn, records.batch.robots)
         queries.save_backfill_progress(conn, progress)
     return records.report
+
+
+def _analyse(conn: duckdb.DuckDBPyConnection, records: RunRecords) -> None:
+    """Analyse what is pending; the run's report gets its developments and any failures."""
+    analysis = analyse_pending(conn, records.topic, records.report.finished_at)
+    records.report.developments = analysis.developments
+    records.report.errors.extend(analysis.failed)
 
 
 def _store_pages(conn: duckdb.DuckDBPyConnection, records: RunRecords) -> set[str | None]:
