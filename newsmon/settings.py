@@ -83,8 +83,8 @@ def _parse_urls(raw: str) -> tuple[str, ...]:
     import apprise  # only here: it is slow to import, and most commands never need it
 
     urls = tuple(part for part in re.split(r"[\s,]+", raw) if part)
+    quiet = logging.getLogger("apprise")
     for number, url in enumerate(urls, start=1):
-        quiet = logging.getLogger("apprise")
         was, quiet.disabled = quiet.disabled, True  # its messages quote the URL: a secret
         try:
             understood = apprise.Apprise.instantiate(url) is not None

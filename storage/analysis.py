@@ -46,7 +46,7 @@ class Analysis:
     developments: int = 0
     figures: int = 0
     stories_opened: int = 0
-    failed: list[str] = field(default_factory=list)  # one line per article that could not be
+    failed: list[str] = field(default_factory=list)  # one line per article not analysed
 
     def __str__(self) -> str:
         return (

@@ -69,7 +69,7 @@ def _locked_message(path: Path, wait: float, exc: duckdb.IOException, read_only:
     if read_only:
         return (
             f"{path} is being written ({_holder(exc)}) and stayed so for {wait:g}s; "
-            f"try again in a moment, or read the Parquet snapshot in {snapshot_of(path)}"
+            f"try again in a moment, or read the Parquet snapshot in {snapshot_dir(path)}"
         )
     return (
         f"{path} stayed locked for {wait:g}s ({_holder(exc)}); "
@@ -78,8 +78,9 @@ def _locked_message(path: Path, wait: float, exc: duckdb.IOException, read_only:
     )
 
 
-def snapshot_of(db_path: Path) -> Path:
-    """data/newsmon.duckdb -> data/newsmon.snapshot/ (storage/snapshot.py writes it)."""
+def snapshot_dir(db_path: Path) -> Path:
+    """data/newsmon.duckdb -> data/newsmon.snapshot (storage/snapshot.py writes it: a symlink
+    to the current version)."""
     return db_path.with_suffix(".snapshot")
 
 

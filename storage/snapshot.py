@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from storage.db import schema_version, snapshot_of
+from storage.db import schema_version, snapshot_dir
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,6 @@ VIEWS = {
 STATE_FILE = "snapshot.json"
 VIEWS_FILE = "views.sql"
 KEEP_SECONDS = 3600  # older versions are removed after this; open readers keep theirs till then
-
-
-def snapshot_dir(db_path: Path) -> Path:
-    """data/newsmon.duckdb -> data/newsmon.snapshot (a symlink to the current version)."""
-    return snapshot_of(db_path)
 
 
 def versions_dir(db_path: Path) -> Path:

@@ -29,8 +29,7 @@ from conftest import (
     query,
 )
 from newsmon.samplesite import SiteServer
-from storage.db import STORAGE_VERSION, open_database
-from storage.snapshot import snapshot_dir
+from storage.db import STORAGE_VERSION, open_database, snapshot_dir
 
 DUCKDB_CLI = Path(sys.executable).with_name("duckdb")
 
