@@ -11,6 +11,7 @@ import functools
 import hashlib
 import logging
 import multiprocessing
+import threading
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -215,6 +216,7 @@ def extract_captured(
 
 
 _pools: dict[int, Executor] = {}
+_pools_lock = threading.Lock()
 
 
 def extraction_pool(workers: int) -> Executor | None:
@@ -225,14 +227,15 @@ def extraction_pool(workers: int) -> Executor | None:
     """
     if workers <= 0 or multiprocessing.current_process().daemon:
         return None  # a Dask worker, say: its processes may not have children
-    if workers not in _pools:
-        context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-        # Start the processes now, so that time limits on tasks measure the task alone.
-        for ready in [pool.submit(int) for _ in range(workers)]:
-            ready.result()
-        _pools[workers] = pool
-    return _pools[workers]
+    with _pools_lock:  # feeds parsed at once ask for it from several threads
+        if workers not in _pools:
+            context = multiprocessing.get_context("spawn")
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            # Start the processes now, so that time limits on tasks measure the task alone.
+            for ready in [pool.submit(int) for _ in range(workers)]:
+                ready.result()
+            _pools[workers] = pool
+        return _pools[workers]
 
 
 def close_extraction_pools() -> None:
@@ -332,7 +335,8 @@ async def _parse_off_loop(fetched: Fetched, settings: Settings) -> ParsedFeed:
 
 
 async def _parse_in_pool(fetched: Fetched, settings: Settings) -> ParsedFeed:
-    executor = extraction_pool(settings.extract_workers)
+    # A new pool waits for its processes to start: in a thread, never on the event loop.
+    executor = await asyncio.to_thread(extraction_pool, settings.extract_workers)
     parse = functools.partial(parse_feed, fetched.body, fetched.url, fetched.content_type)
     future = asyncio.get_running_loop().run_in_executor(executor, parse)
     try:
