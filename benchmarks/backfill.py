@@ -37,7 +37,7 @@ def write_warc(path: Path, pages: int) -> None:
             write_warc_response(warc, f"https://archive.example/story-{number}.html", body)
 
 
-def run(warc: Path, db: Path, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def run(warc: Path, db: Path, out: multiprocessing.Queue) -> None:
     os.environ["NEWSMON_SNAPSHOT"] = "false"
     from extractors.collect import close_extraction_pools
     from flows.backfill import backfill

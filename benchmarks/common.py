@@ -144,7 +144,7 @@ def write_site(folder: Path, pages: int, seed: int = 7) -> list[bytes]:
     return bodies
 
 
-def _serve(root: str, hosts: list[str], ready: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _serve(root: str, hosts: list[str], ready: multiprocessing.Queue) -> None:
     import signal
     import threading
 

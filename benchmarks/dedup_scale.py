@@ -44,15 +44,15 @@ def edited(text: str, rng: random.Random) -> str:
 
 
 def as_article(text: str, url: str) -> Any:
-    from extractors.article import Article
-    from extractors.dedup import content_hash, signature
+    from analysis.dedup import content_hash, signature
+    from newsmon.records import Article
 
     return Article(url, None, None, None, "en", None, text, content_hash(text), signature(text), "")
 
 
-def build(db_path: Path, size: int, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    from storage import queries
-    from storage.db import connect, migrate
+def build(db_path: Path, size: int, out: multiprocessing.Queue) -> None:
+    from storage.articles import article_id_for, insert_signatures
+    from storage.db import connect, insert_columns, migrate
 
     started = time.perf_counter()
     with connect(db_path) as conn:
@@ -77,8 +77,8 @@ def build(db_path: Path, size: int, out: multiprocessing.Queue) -> None:  # type
         planted = [
             as_article(t, f"https://planted.example/{n}") for n, t in enumerate(texts(1, PLANTED))
         ]
-        ids = [queries.article_id_for(a.canonical_url) for a in planted]
-        queries.insert_columns(
+        ids = [article_id_for(a.canonical_url) for a in planted]
+        insert_columns(
             conn,
             "articles",
             {
@@ -90,14 +90,14 @@ def build(db_path: Path, size: int, out: multiprocessing.Queue) -> None:  # type
                 "content_hash": [a.content_hash for a in planted],
             },
         )
-        queries.insert_signatures(conn, {i: a.signature for i, a in zip(ids, planted, strict=True)})
+        insert_signatures(conn, {i: a.signature for i, a in zip(ids, planted, strict=True)})
         conn.execute("CHECKPOINT")
     out.put(
         {"build_s": round(time.perf_counter() - started, 1), "build_peak_rss_mb": peak_rss_mb()}
     )
 
 
-def lookup(db_path: Path, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def lookup(db_path: Path, out: multiprocessing.Queue) -> None:
     """Each article looked up alone (twice: cold, then with the index pages in memory),
     then all of them at once, as the writer does with one run's articles."""
     from storage.db import connect

@@ -2,7 +2,7 @@
 
 Each size gets a store whose `facts` table holds that many facts (random keys,
 as the pipeline stores them), then 200 new relevant articles are analysed the way
-the writer does it (`analyse_pending`: relevance, sentences and facts, one indexed
+the analysis step does it (`analyse_pending`: relevance, sentences and facts, one indexed
 lookup of the batch's facts, developments, figures, stories), on a connection
 opened afresh, as every run's is. The baseline, in
 the same run, is the pure part alone: `analyse()` over the same texts, no database.
@@ -39,10 +39,9 @@ def texts(count: int) -> list[str]:
 
 def analysed_store(db_path: Path, known: int, articles: list[str]) -> float:
     """Seconds for analyse_pending over `articles` in a store that knows `known` facts."""
-    from extractors.topic import build_topic
-    from storage import queries
+    from analysis.topic import build_topic
     from storage.analysis import analyse_pending
-    from storage.db import connect, migrate, transaction
+    from storage.db import connect, insert_columns, migrate
 
     seeds = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
     topic = build_topic(seeds, ["gaza"])
@@ -56,7 +55,7 @@ def analysed_store(db_path: Path, known: int, articles: list[str]) -> float:
         )
         conn.execute("CHECKPOINT")
     with connect(db_path) as conn:  # a new connection, as each run is: the index loads cold
-        queries.insert_columns(
+        insert_columns(
             conn,
             "articles",
             {
@@ -68,8 +67,7 @@ def analysed_store(db_path: Path, known: int, articles: list[str]) -> float:
             },
         )
         started = time.perf_counter()
-        with transaction(conn):
-            result = analyse_pending(conn, topic, now)
+        result = analyse_pending(conn, topic, now)  # in its own transaction
         elapsed = time.perf_counter() - started
     assert result.relevant == len(articles) and result.developments > 0, result
     return elapsed
@@ -80,7 +78,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     args = parser.parse_args()
 
-    from extractors.facts import analyse
+    from analysis.facts import analyse
 
     articles = texts(ARTICLES)
     started = time.perf_counter()

@@ -1,15 +1,15 @@
-"""4. Storage: rows/s for storing extracted articles, and the README's analyst queries on 1M rows.
+"""4. Storage: rows/s for storing extracted articles, and the analysts' example queries on 1M rows.
 
 Inserts go through the writer (`store_run`: dedup, articles, signatures, LSH
-keys, the analysis (relevance, facts, developments, figures, stories), feed
-health, poll_runs, one transaction per batch of 500), from articles extracted
+keys, feed health, poll_runs, one transaction per batch of 500) and the analysis
+step after it (relevance, facts, developments, figures, stories), from articles extracted
 once beforehand, so the figure is storage alone. The synthetic texts use the
 seeds' words, so they are relevant and fully analysed. Baselines, in the same
 run: DuckDB's own bulk insert of the same article rows from Python lists, and
 the writer with an empty topic (nothing relevant: no analysis beyond relevance).
 
-The queries are read from the README's SQL block, so the figures are those of
-the queries analysts copy, on a store of 1M articles (10 % copies of others).
+The queries are the files of docs/queries/, so the figures are those of the
+queries analysts copy, on a store of 1M articles (10 % copies of others).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from common import ROOT, article_text, emit, peak_rss_mb, vocabulary
 
 
 def extracted(count: int) -> list[object]:
-    from extractors.article import Article
-    from extractors.dedup import content_hash, signature
+    from analysis.dedup import content_hash, signature
+    from newsmon.records import Article
 
     rng = random.Random(5)
     words = vocabulary()
@@ -46,28 +46,36 @@ def extracted(count: int) -> list[object]:
 
 
 def store_batches(db_path: Path, articles: list[object], batch: int, topic: object) -> float:
-    """Seconds for store_run over `articles`, `batch` at a time."""
-    from extractors.collect import FeedPoll, PageBatch, PageResult, PendingEntry
-    from extractors.feeds import FeedItem
-    from newsmon.feedlist import Feed
-    from storage import queries
+    """Seconds for store_run and the analysis step over `articles`, `batch` at a time."""
+    from newsmon.records import (
+        Feed,
+        FeedItem,
+        FeedPoll,
+        PageBatch,
+        PageResult,
+        PendingEntry,
+        RunRecords,
+        RunReport,
+    )
+    from storage import sources
+    from storage.analysis import analyse_run
     from storage.db import connect, migrate
-    from storage.writer import RunRecords, RunReport, store_run
+    from storage.writer import store_run
 
     feed = Feed("https://bench.example/rss", "bench")
     elapsed = 0.0
     with connect(db_path) as conn:
         migrate(conn)
-        queries.sync_feeds(conn, [(feed.url, feed.name)], datetime.now(UTC))
+        sources.sync_feeds(conn, [(feed.url, feed.name)], datetime.now(UTC))
         for start in range(0, len(articles), batch):
             pages = [
                 PageResult(
                     PendingEntry(
-                        feed.url, a.canonical_url, a.canonical_url,  # type: ignore[attr-defined]
-                        FeedItem(a.canonical_url, None, None, None, None, None),  # type: ignore[attr-defined]
+                        feed.url, a.canonical_url, a.canonical_url,
+                        FeedItem(a.canonical_url, None, None, None, None, None),
                     ),
                     "ok",
-                    article=a,  # type: ignore[arg-type]
+                    article=a,
                 )
                 for a in articles[start : start + batch]
             ]  # fmt: skip
@@ -76,10 +84,10 @@ def store_batches(db_path: Path, articles: list[object], batch: int, topic: obje
                 RunReport(f"run-{start}", now, now),
                 [FeedPoll(feed, 200)],
                 PageBatch(pages, []),
-                topic,  # type: ignore[arg-type]
+                topic,
             )
             started = time.perf_counter()
-            store_run(conn, records, 300)
+            analyse_run(conn, store_run(conn, records, 300), records.topic)
             elapsed += time.perf_counter() - started
     return elapsed
 
@@ -98,10 +106,10 @@ def bare_insert(db_path: Path, articles: list[object], batch: int) -> float:
             chunk = articles[start : start + batch]
             columns = [
                 list(range(start, start + len(chunk))),
-                [a.canonical_url for a in chunk],  # type: ignore[attr-defined]
-                [a.title for a in chunk],  # type: ignore[attr-defined]
-                [a.text for a in chunk],  # type: ignore[attr-defined]
-                [a.content_hash for a in chunk],  # type: ignore[attr-defined]
+                [a.canonical_url for a in chunk],
+                [a.title for a in chunk],
+                [a.text for a in chunk],
+                [a.content_hash for a in chunk],
             ]
             started = time.perf_counter()
             conn.execute(
@@ -113,15 +121,13 @@ def bare_insert(db_path: Path, articles: list[object], batch: int) -> float:
     return elapsed
 
 
-def readme_queries() -> list[tuple[str, str]]:
-    """(comment, SQL) for each query in the README's example block."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = readme.split("```sql\n-- What is new today", 1)[1].split("```", 1)[0]
-    block = "-- What is new today" + block
+def analyst_queries() -> list[tuple[str, str]]:
+    """(comment, SQL) for each example query in docs/queries/, one query a file."""
     found = []
-    for chunk in block.strip().split("\n\n"):
-        comment = re.match(r"-- (.*)", chunk)
-        found.append((comment.group(1) if comment else chunk[:40], chunk))
+    for path in sorted((ROOT / "docs" / "queries").glob("*.sql")):
+        sql = path.read_text(encoding="utf-8").strip()
+        comment = re.match(r"-- (.*)", sql)
+        found.append((comment.group(1) if comment else path.stem, sql))
     return found
 
 
@@ -206,7 +212,7 @@ def time_queries(db_path: Path) -> dict[str, float]:
 
     timings: dict[str, float] = {}
     with connect(db_path, read_only=True) as conn:
-        for comment, sql in readme_queries():
+        for comment, sql in analyst_queries():
             runs = []
             for _ in range(3):
                 started = time.perf_counter()
@@ -226,7 +232,7 @@ def main() -> None:
     articles = extracted(args.articles)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        from extractors.topic import Topic, build_topic
+        from analysis.topic import Topic, build_topic
 
         seeds = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
         stored = store_batches(folder / "writer.duckdb", articles, args.batch, build_topic(seeds))

@@ -25,6 +25,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from extractors.fetch import Fetched
 from newsmon.errors import ConfigError
+from newsmon.records import Skip
 
 Format = Literal["archive", "urls"]
 GZIP_MAGIC = b"\x1f\x8b"
@@ -40,15 +41,6 @@ _RECORD_START = re.compile(
 )
 _READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, LookupError)
 SCAN_BYTES = 1 << 20  # read this much at a time when looking for the next good record
-
-
-@dataclass(frozen=True, slots=True)
-class Skip:
-    """A damaged stretch of an archive (or a line of a URL list) that was left out."""
-
-    offset: int  # byte offset (archive) or line number (URL list)
-    length: int  # bytes (archive) or lines
-    reason: str
 
 
 @dataclass(slots=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
@@ -11,28 +10,15 @@ from urllib.parse import urljoin
 import trafilatura
 from trafilatura.utils import load_html
 
-from extractors.dedup import Signature, content_hash, signature
+from analysis.dedup import content_hash, signature
 from extractors.encoding import decode_html
 from extractors.metadata import page_metadata
 from extractors.normalize import canonical_url, normalize_inline, normalize_text, same_site, to_utc
+from newsmon.records import Article
 
 _HTML_LANG = re.compile(
     r"""<html[^>]*?\slang\s*=\s*["']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?""", re.I
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Article:
-    canonical_url: str
-    title: str | None
-    author: str | None
-    site_name: str | None
-    language: str | None
-    published_at: datetime | None  # from the page; the feed's time is preferred by the caller
-    text: str
-    content_hash: str
-    signature: Signature
-    encoding: str
 
 
 def extract_article(

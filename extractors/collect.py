@@ -14,16 +14,15 @@ import multiprocessing
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain, zip_longest
 from typing import TypeVar
 
-from extractors.article import Article, extract_article
-from extractors.feeds import FeedItem, ParsedFeed, parse_feed
+from analysis.topic import Topic
+from extractors.article import extract_article
+from extractors.feeds import ParsedFeed, parse_feed
 from extractors.fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetched, Fetcher
-from extractors.robots import RobotsTxt, agent_token, fetch_robots, origin_of
-from extractors.topic import Topic
+from extractors.robots import agent_token, allows, crawl_delay, fetch_robots, origin_of
 from newsmon.errors import (
     BlockedByRobotsError,
     BlockedURLError,
@@ -32,7 +31,16 @@ from newsmon.errors import (
     ResponseTooLargeError,
     TransientFetchError,
 )
-from newsmon.feedlist import Feed
+from newsmon.records import (
+    Feed,
+    FeedPoll,
+    FeedState,
+    PageBatch,
+    PageOutcome,
+    PageResult,
+    PendingEntry,
+    RobotsTxt,
+)
 from newsmon.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,75 +52,6 @@ HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml
 # A Crawl-delay of an hour would stall the run; pages beyond the run's patience wait anyway.
 MAX_CRAWL_DELAY = 30.0
 SNIFF_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<article", b"<p>")
-
-
-@dataclass(frozen=True, slots=True)
-class FeedState:
-    """What the database remembers of a feed between runs."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-    body_hash: str | None = None
-    current_url: str | None = None  # where a permanent redirect sent the feed
-    consecutive_failures: int = 0
-    next_poll_at: datetime | None = None  # backing off until then
-    disabled_reason: str | None = None
-    last_error: str | None = None  # why the last poll failed, if it did
-
-    def is_due(self, now: datetime) -> bool:
-        return self.disabled_reason is None and (
-            self.next_poll_at is None or self.next_poll_at <= now
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class FeedPoll:
-    feed: Feed
-    status: int | None  # HTTP status; None when no response came back
-    items: list[FeedItem] = field(default_factory=list)
-    title: str | None = None
-    not_modified: bool = False  # 304, or the same bytes as last time
-    state: FeedState = FeedState()  # the state to keep once this poll's entries are stored
-    bozo: str | None = None
-    error: str | None = None
-    retry_after: float | None = None  # the server asked for this many seconds of quiet
-    moved_to: str | None = None  # set when a 301/308 moved the feed
-
-    @property
-    def failed(self) -> bool:
-        return self.error is not None
-
-
-@dataclass(frozen=True, slots=True)
-class PendingEntry:
-    """A feed entry (or a backfilled URL) whose page is not stored yet."""
-
-    feed_url: str | None  # None for pages that came from a backfill
-    url: str  # the entry link in canonical form: the key that says "seen"
-    link: str  # the link as the feed gave it
-    item: FeedItem
-
-
-@dataclass(frozen=True, slots=True)
-class PageResult:
-    entry: PendingEntry
-    # 'ok', 'no_text', 'not_html', 'too_large', 'blocked', 'blocked_by_robots', 'http_error',
-    # 'off_topic' (not fetched), or 'failed' (not stored: the next run tries again)
-    outcome: str
-    article: Article | None = None
-    status: int | None = None
-    error: str | None = None
-
-    @property
-    def retry_later(self) -> bool:
-        """Transient failures are not stored, so the next run fetches the page again."""
-        return self.outcome == "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class PageBatch:
-    pages: list[PageResult]
-    robots: list[RobotsTxt]  # rules fetched in this run, to keep for a day
 
 
 def poll_all(feeds: list[Feed], states: dict[str, FeedState], settings: Settings) -> list[FeedPoll]:
@@ -155,7 +94,7 @@ def fetch_all(
             new = [r for r in fetched if r is not None and r is not robots.get(r.origin)]
             current = {**robots, **{r.origin: r for r in new}}
             for origin, rules in current.items():
-                delay = rules.crawl_delay(agent)
+                delay = crawl_delay(rules, agent)
                 if delay:
                     fetcher.slow_down(origin, min(delay, MAX_CRAWL_DELAY))
             pages = await _bounded(
@@ -385,7 +324,7 @@ async def _fetch_one(
                 f"robots.txt of {origin_of(entry.link)} is unreachable; "
                 "the page waits for the next run",
             )
-        if not rules.allows(entry.link, agent):
+        if not allows(rules, entry.link, agent):
             raise BlockedByRobotsError(
                 entry.link, f"{entry.link} is disallowed by robots.txt for {agent}"
             )
@@ -438,7 +377,7 @@ def _feed_hint(exc: FetchError) -> str:
     return "; check the feed's URL in the feeds file"
 
 
-def _outcome_of(exc: FetchError) -> str:
+def _outcome_of(exc: FetchError) -> PageOutcome:
     if isinstance(exc, TransientFetchError):
         return "failed"
     if isinstance(exc, ResponseTooLargeError):

@@ -17,6 +17,7 @@ from charset_normalizer.md import mess_ratio
 from extractors.encoding import charset_from_content_type, codec_name
 from extractors.normalize import normalize_inline, storable, to_utc
 from newsmon.errors import FeedParseError
+from newsmon.records import FeedItem
 
 MAX_SUMMARY_CHARS = 5000
 # A DTD that declares entities is how a feed makes a parser expand a few KB into gigabytes
@@ -32,16 +33,6 @@ _FORBIDDEN_REFERENCE = re.compile(
     rb"|0*(?:[0-8]|1[1249]|1[5-9]|2[0-9]|3[01]"
     rb"|55(?:29[6-9]|[3-9][0-9]{2})|56[0-9]{3}|57(?:[0-2][0-9]{2}|3[0-3][0-9]|34[0-3])));"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class FeedItem:
-    link: str
-    guid: str | None
-    title: str | None
-    summary: str | None
-    author: str | None
-    published_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,38 +9,29 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 from extractors.fetch import ROBOTS_ACCEPT, Fetcher
 from newsmon.errors import FetchError, TransientFetchError
+from newsmon.records import RobotsTxt
 
 log = logging.getLogger(__name__)
 
-MAX_AGE = timedelta(days=1)
 MAX_BYTES = 500 * 1024  # RFC 9309 lets crawlers ignore what comes after 500 KiB
 
 
-@dataclass(frozen=True, slots=True)
-class RobotsTxt:
-    origin: str  # scheme://host[:port]
-    fetched_at: datetime
-    status: int | None
-    body: str | None  # None: no rules, everything is allowed
+def allows(rules: RobotsTxt, url: str, agent: str) -> bool:
+    """True when `rules` let `agent` fetch `url`."""
+    return rules.body is None or _parser(rules.body).can_fetch(agent, url)
 
-    def is_fresh(self, now: datetime) -> bool:
-        return now - self.fetched_at < MAX_AGE
 
-    def allows(self, url: str, agent: str) -> bool:
-        return self.body is None or _parser(self.body).can_fetch(agent, url)
-
-    def crawl_delay(self, agent: str) -> float | None:
-        if self.body is None:
-            return None
-        delay = _parser(self.body).crawl_delay(agent)
-        return float(delay) if delay is not None else None
+def crawl_delay(rules: RobotsTxt, agent: str) -> float | None:
+    if rules.body is None:
+        return None
+    delay = _parser(rules.body).crawl_delay(agent)
+    return float(delay) if delay is not None else None
 
 
 def origin_of(url: str) -> str:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from extractors.dedup import Signature, content_hash, signature
+from analysis.dedup import Signature, content_hash, signature
 from extractors.normalize import canonical_url, normalize_inline, normalize_text
 
 # A seed saved from a blog ends with its short link; it is the seed's address, not its text.

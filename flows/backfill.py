@@ -16,19 +16,29 @@ from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from rich.progress import Progress
 
+from analysis.topic import Topic
 from extractors import collect
 from extractors.archive import Batch, Format, batches, detect_format
-from extractors.collect import PageBatch, PendingEntry
-from extractors.feeds import FeedItem
 from extractors.normalize import canonical_url
-from extractors.robots import RobotsTxt
+from extractors.robots import origin_of
 from extractors.seeds import load_seeds
 from flows import as_is
 from newsmon.feedlist import load_topic
+from newsmon.records import (
+    BackfillProgress,
+    FeedItem,
+    PageBatch,
+    PendingEntry,
+    RobotsTxt,
+    RunRecords,
+    RunReport,
+)
+from newsmon.runlock import run_lock
 from newsmon.settings import Settings
-from storage import queries
+from storage import runs, sources
+from storage.analysis import analyse_pending
 from storage.db import open_database
-from storage.writer import BackfillProgress, RunRecords, RunReport, store_backfill, store_seeds
+from storage.writer import store_backfill, store_seeds
 
 
 @dataclass(slots=True)
@@ -58,9 +68,13 @@ class BackfillReport:
 
 @task(cache_policy=NO_CACHE)
 def extract_batch(batch: Batch, robots: dict[str, RobotsTxt], settings: Settings) -> PageBatch:
-    """Fetch a URL list's pages (robots.txt obeyed), or extract an archive's responses."""
+    """Fetch a URL list's pages (robots.txt obeyed, the stored rules first, as a poll does),
+    or extract an archive's responses."""
     if batch.urls:
-        return collect.fetch_all([_entry(url) for url in batch.urls], robots, settings)
+        entries = [_entry(url) for url in batch.urls]
+        with open_database(settings) as conn:
+            stored = sources.robots_rules(conn, sorted({origin_of(e.link) for e in entries}))
+        return collect.fetch_all(entries, {**stored, **robots}, settings)
     pages = collect.extract_captured([(_entry(f.url), f) for f in batch.captured], settings)
     return PageBatch(pages, [])
 
@@ -69,6 +83,13 @@ def extract_batch(batch: Batch, robots: dict[str, RobotsTxt], settings: Settings
 def store_batch(records: RunRecords, progress: BackfillProgress, settings: Settings) -> RunReport:
     with open_database(settings) as conn:
         return store_backfill(conn, records, progress)
+
+
+@task(cache_policy=NO_CACHE)
+def analyse(topic: Topic, settings: Settings) -> None:
+    """Relevance, stories, facts and developments of the batch just stored."""
+    with open_database(settings) as conn:
+        analyse_pending(conn, topic, datetime.now(UTC))
 
 
 @flow(name="backfill", task_runner=cast(TaskRunner[Any], ThreadPoolTaskRunner(max_workers=2)))
@@ -85,27 +106,44 @@ def backfill(
     (killed, or after `max_records`) is resumed by the next one on the same file.
     An archive's pages are read from the archive: nothing is fetched from the network.
     """
-    logger = get_run_logger()
     settings = Settings.from_env().replace(db_path=Path(db_path) if db_path else None)
     settings.check_ready()  # the seeds are the baseline here too
     source = Path(path).resolve()
     kind = detect_format(source)  # refuses what is neither, before anything is stored
-    key = f"{source} ({source.stat().st_size} bytes)"
     run_id = flow_run.get_id() or str(uuid.uuid4())
-    report = BackfillReport(str(source))
+    with run_lock(settings.db_path, f"backfill run {run_id}"):
+        report = backfill_source(source, kind, settings, run_id, batch_size, max_records,
+                                 show_progress)  # fmt: skip
+    get_run_logger().info(report.summary())
+    return report
 
+
+def backfill_source(
+    source: Path,
+    kind: Format,
+    settings: Settings,
+    run_id: str,
+    batch_size: int,
+    max_records: int | None,
+    show_progress: bool,
+) -> BackfillReport:
+    """The backfill's story: seeds in, then batch by batch extract, store (with the position
+    reached) and analyse, until the source ends or `max_records` are read."""
+    logger = get_run_logger()
+    key = f"{source} ({source.stat().st_size} bytes)"
+    report = BackfillReport(str(source))
     seeds = load_seeds(settings.seeds_path)
     topic = load_topic(settings.feeds_path, [seed.text for seed in seeds])
     with open_database(settings) as conn:
-        store_seeds(conn, seeds, topic, datetime.now(UTC))
-        position, read, stored, report.finished = queries.backfill_progress(conn, key)
+        store_seeds(conn, seeds, datetime.now(UTC))
+        position, read, stored, report.finished = runs.backfill_progress(conn, key)
     if report.finished:
         logger.info("%s was backfilled completely already", source)
         return report
     if position:
         logger.info("resuming %s at %s %d", source, _unit(kind), position)
 
-    robots: dict[str, RobotsTxt] = {}
+    robots: dict[str, RobotsTxt] = {}  # fetched in this run
     with _progress_bar(show_progress, source, kind) as bar:
         for batch in batches(source, kind, position, batch_size):
             pages = extract_batch(as_is(batch), robots, settings)
@@ -118,6 +156,7 @@ def backfill(
                 ),
                 settings,
             )
+            analyse(topic, settings)
             for skip in batch.skipped:
                 logger.warning("%s: skipped %d from %s %d: %s", source.name, skip.length,
                                _unit(kind), skip.offset, skip.reason)  # fmt: skip
@@ -136,11 +175,10 @@ def backfill(
                 break
         else:
             with open_database(settings) as conn:
-                queries.save_backfill_progress(
+                runs.save_backfill_progress(
                     conn, BackfillProgress(key, _size(source, kind), read, stored, finished=True)
                 )
             report.finished = True
-    logger.info(report.summary())
     return report
 
 

@@ -1,4 +1,5 @@
-"""The poll-feeds flow: seeds in, feeds polled, new pages extracted, deduplicated, stored."""
+"""The poll-feeds flow: seeds in, feeds polled, new pages extracted, deduplicated, stored,
+analysed; each step a task, the work itself in plain functions elsewhere."""
 
 from __future__ import annotations
 
@@ -17,23 +18,33 @@ from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.utilities.annotations import unmapped
 
+from analysis.topic import Topic
 from extractors import collect
-from extractors.collect import FeedPoll, FeedState, PageBatch, PendingEntry
-from extractors.robots import RobotsTxt, origin_of
+from extractors.robots import origin_of
 from extractors.seeds import Seed, load_seeds
-from extractors.topic import Topic
 from flows import as_is
 from newsmon.errors import DatabaseError, DatabaseLockedError, RunFailedError
-from newsmon.feedlist import Feed, load_feeds, load_topic
+from newsmon.feedlist import load_feeds, load_topic
+from newsmon.records import (
+    Feed,
+    FeedPoll,
+    FeedState,
+    PageBatch,
+    PendingEntry,
+    RobotsTxt,
+    RunRecords,
+    RunReport,
+)
 from newsmon.report import feed_table, markdown_summary, one_line_summary, run_failure
 from newsmon.runlock import RunLockedError, run_lock
 from newsmon.settings import Settings
-from storage import queries, spool
+from storage import sources, spool
+from storage.analysis import analyse_run
 from storage.db import connect, open_database
 from storage.entries import new_entries
 from storage.snapshot import export
 from storage.spool import spool_dir
-from storage.writer import RunRecords, RunReport, store_run, store_seeds
+from storage.writer import store_run, store_seeds
 
 # Prefect ships these loggers to the run logs (logging.extra_loggers) but leaves
 # their level at the root's WARNING: the one-line-per-feed INFO records would be lost.
@@ -42,29 +53,6 @@ for _name in ("extractors", "storage"):
 
 # Inputs are lists of records; hashing them for a cache key would cost more than the work:
 # every task here is @task(cache_policy=NO_CACHE).
-
-
-@task(cache_policy=NO_CACHE)
-def prepare_database(
-    settings: Settings, feeds: list[Feed], seeds: list[Seed], topic: Topic
-) -> dict[str, FeedState]:
-    """Migrate, load the seeds, register the feeds (marking removed ones); returns their states.
-
-    A database that stays locked is not fatal: the run polls every feed from scratch
-    and spools what it gathers.
-    """
-    logger = get_run_logger()
-    try:
-        with open_database(settings) as conn:
-            store_seeds(conn, seeds, topic, datetime.now(UTC))
-            for name in queries.sync_feeds(
-                conn, [(feed.url, feed.name) for feed in feeds], datetime.now(UTC)
-            ):
-                logger.info("feed %s is no longer in the feeds file: marked removed", name)
-            return queries.feed_states(conn)
-    except DatabaseLockedError as exc:
-        logger.warning("%s; polling every feed without its stored state", exc)
-        return {}
 
 
 @task(cache_policy=NO_CACHE)
@@ -82,6 +70,29 @@ def catch_up_spool(settings: Settings) -> list[RunReport]:
 
 
 @task(cache_policy=NO_CACHE)
+def prepare_database(
+    settings: Settings, feeds: list[Feed], seeds: list[Seed]
+) -> dict[str, FeedState]:
+    """Migrate, load the seeds, register the feeds (marking removed ones); returns their states.
+
+    A database that stays locked is not fatal: the run polls every feed from scratch
+    and spools what it gathers.
+    """
+    logger = get_run_logger()
+    try:
+        with open_database(settings) as conn:
+            store_seeds(conn, seeds, datetime.now(UTC))
+            for name in sources.sync_feeds(
+                conn, [(feed.url, feed.name) for feed in feeds], datetime.now(UTC)
+            ):
+                logger.info("feed %s is no longer in the feeds file: marked removed", name)
+            return sources.feed_states(conn)
+    except DatabaseLockedError as exc:
+        logger.warning("%s; polling every feed without its stored state", exc)
+        return {}
+
+
+@task(cache_policy=NO_CACHE)
 def poll(feeds: list[Feed], states: dict[str, FeedState], settings: Settings) -> list[FeedPoll]:
     return collect.poll_all(feeds, states, settings)
 
@@ -95,7 +106,7 @@ def select_new_entries(
     try:
         with connect(settings.db_path, read_only=True, wait=settings.lock_wait) as conn:
             entries = new_entries(conn, polls)
-            robots = queries.robots_rules(conn, sorted({origin_of(e.link) for e in entries}))
+            robots = sources.robots_rules(conn, sorted({origin_of(e.link) for e in entries}))
     except DatabaseLockedError as exc:
         get_run_logger().warning("%s; fetching every entry's page", exc)
         entries, robots = new_entries(None, polls), {}
@@ -140,17 +151,37 @@ def _spool(records: RunRecords, settings: Settings) -> Path:
 
 
 @task(cache_policy=NO_CACHE)
-def refresh_snapshot(settings: Settings, run_id: str) -> str | None:
+def analyse(report: RunReport, topic: Topic, settings: Settings) -> RunReport:
+    """Relevance, stories, facts and developments of what is stored and not analysed yet.
+
+    A spooled run is analysed when it is stored; a locked database leaves the articles
+    for the next run's analysis, which picks up everything pending.
+    """
+    if report.spooled:
+        return report
+    try:
+        with open_database(settings) as conn:
+            return analyse_run(conn, report, topic)
+    except DatabaseLockedError as exc:
+        message = f"{exc}; the stored articles are analysed by the next run"
+        get_run_logger().warning(message)
+        return replace(report, errors=[*report.errors, message])
+
+
+@task(cache_policy=NO_CACHE)
+def refresh_snapshot(report: RunReport, settings: Settings) -> RunReport:
     """The analysts' Parquet snapshot, as of this run; a problem is reported, never fatal
     (the run is stored already)."""
+    if not settings.snapshot or report.spooled:
+        return report
     try:
         with connect(settings.db_path, read_only=True, wait=settings.lock_wait) as conn:
-            export(conn, settings.db_path, run_id)
+            export(conn, settings.db_path, report.run_id)
     except (OSError, DatabaseError, duckdb.Error) as exc:
         message = f"the Parquet snapshot was not refreshed ({type(exc).__name__}: {exc})"
         get_run_logger().warning(message)
-        return message
-    return None
+        return replace(report, errors=[*report.errors, message])
+    return report
 
 
 def _task_runner() -> TaskRunner[Any]:
@@ -190,6 +221,13 @@ def poll_feeds(
         get_run_logger().warning(str(exc))
         return None
 
+    publish(report, polls)
+    return report
+
+
+def publish(report: RunReport, polls: list[FeedPoll]) -> None:
+    """The run's summary where operators look: the log, two artifacts, and its final state
+    (Failed, through RunFailedError carrying the report, when the run did not do its job)."""
     get_run_logger().info(one_line_summary(report))
     create_markdown_artifact(
         key="poll-summary", markdown=markdown_summary(report), description="What this poll stored"
@@ -201,7 +239,6 @@ def poll_feeds(
     if failure:
         get_run_logger().error(failure)
         raise RunFailedError(failure, report)
-    return report
 
 
 def poll_and_store(
@@ -214,46 +251,61 @@ def poll_and_store(
     seeds = load_seeds(settings.seeds_path)
     topic = load_topic(settings.feeds_path, [seed.text for seed in seeds])
 
-    states = prepare_database(settings, feeds, seeds, topic)
+    states = prepare_database(settings, feeds, seeds)  # the seeds before any spooled run
     catch_up_spool(settings)
-    due = [f for f in feeds if force or states.get(f.url, FeedState()).is_due(started_at)]
+    due, waiting = due_feeds(feeds, states, started_at, force)
+    polls = poll(due, states, settings)
+    entries, skipped, robots = select_new_entries(as_is(polls), topic, settings)
+    batch = collect.merge([skipped, *fetch_and_extract_spread(entries, robots, settings)])
+    report = polled(run_id, started_at, feeds, polls, waiting)
+    report = store(as_is(RunRecords(report, polls, batch, topic)), settings)
+    report = analyse(as_is(report), topic, settings)
+    report = refresh_snapshot(as_is(report), settings)
+    return report, polls
+
+
+def due_feeds(
+    feeds: list[Feed], states: dict[str, FeedState], now: datetime, force: bool
+) -> tuple[list[Feed], list[str]]:
+    """The feeds to poll now, and a line for each of the others saying why it waits."""
+    due = [f for f in feeds if force or states.get(f.url, FeedState()).is_due(now)]
     waiting = [_why_skipped(f, states[f.url]) for f in feeds if f not in due]
     for line in waiting:
         get_run_logger().info(line)
-    polls = poll(due, states, settings)
-    entries, skipped, robots = select_new_entries(as_is(polls), topic, settings)
-    # The one step worth spreading: on threads, or on Dask workers (NEWSMON_DASK_ADDRESS).
+    return due, waiting
+
+
+def fetch_and_extract_spread(
+    entries: list[PendingEntry], robots: dict[str, RobotsTxt], settings: Settings
+) -> list[PageBatch]:
+    """The one step worth spreading: on threads, or on Dask workers (NEWSMON_DASK_ADDRESS);
+    a host's entries stay in one part, so per-host politeness holds."""
     parts = collect.split_by_host(entries, settings.fan_out)
-    fetched = fetch_and_extract.map(parts, unmapped(robots), unmapped(settings))
-    batch = collect.merge([skipped, *(future.result() for future in fetched)])
-    report = store(
-        as_is(
-            RunRecords(
-                RunReport(
-                    run_id=run_id,
-                    started_at=started_at,
-                    finished_at=datetime.now(UTC),
-                    feeds_polled=len(polls),
-                    feeds_failed=sum(p.failed for p in polls),
-                    feeds_unchanged=sum(p.not_modified for p in polls),
-                    entries_seen=sum(len(p.items) for p in polls),
-                    feeds_skipped=len(feeds) - len(due),
-                    feeds_waiting=waiting,
-                    feeds_total=len(feeds),
-                    errors=[p.error for p in polls if p.error],
-                ),
-                polls,
-                batch,
-                topic,
-            )
-        ),
-        settings,
+    futures = fetch_and_extract.map(parts, unmapped(robots), unmapped(settings))
+    return [future.result() for future in futures]
+
+
+def polled(
+    run_id: str,
+    started_at: datetime,
+    feeds: list[Feed],
+    polls: list[FeedPoll],
+    waiting: list[str],
+) -> RunReport:
+    """The report of the polling part of a run; the store and analysis steps add theirs."""
+    return RunReport(
+        run_id=run_id,
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+        feeds_polled=len(polls),
+        feeds_failed=sum(p.failed for p in polls),
+        feeds_unchanged=sum(p.not_modified for p in polls),
+        entries_seen=sum(len(p.items) for p in polls),
+        feeds_skipped=len(feeds) - len(polls),
+        feeds_waiting=waiting,
+        feeds_total=len(feeds),
+        errors=[p.error for p in polls if p.error],
     )
-    if settings.snapshot and not report.spooled:
-        problem = refresh_snapshot(settings, run_id)
-        if problem:
-            report = replace(report, errors=[*report.errors, problem])
-    return report, polls
 
 
 def _why_skipped(feed: Feed, state: FeedState) -> str:

@@ -348,7 +348,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from storage import queries
+    from storage import articles, digests, runs, sources
     from storage.db import open_reader, schema_version
 
     settings = Settings.from_env().replace(db_path=args.db)
@@ -356,10 +356,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         data: dict[str, Any] = {
             "database": str(settings.db_path),
             "schema_version": schema_version(conn),
-            "feeds": queries.feed_health(conn, include_removed=args.all),
-            "runs": queries.last_runs(conn),
-            "articles": queries.article_counts(conn),
-            "digests": queries.digest_status(conn),
+            "feeds": sources.feed_health(conn, include_removed=args.all),
+            "runs": runs.last_runs(conn),
+            "articles": articles.article_counts(conn),
+            "digests": digests.digest_status(conn),
         }
     if args.json:
         print(json.dumps(data, default=_json_default, indent=2, ensure_ascii=False))
@@ -405,8 +405,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
     print()
     print("  ".join(f"{key}={value}" for key, value in data["articles"].items()))
-    digests = {k: _cell(v) for k, v in data["digests"].items()}
-    print("  ".join(f"{key}={value}" for key, value in digests.items()))
+    delivery = {k: _cell(v) for k, v in data["digests"].items()}
+    print("  ".join(f"{key}={value}" for key, value in delivery.items()))
     return 0
 
 
@@ -421,12 +421,12 @@ def _reason(error: str | None, feed: dict[str, Any]) -> str | None:
 
 
 def cmd_enable(args: argparse.Namespace) -> int:
-    from storage import queries
+    from storage import sources
     from storage.db import open_database
 
     settings = Settings.from_env().replace(db_path=args.db)
     with open_database(settings) as conn:
-        found = queries.enable_feed(conn, args.url)
+        found = sources.enable_feed(conn, args.url)
     if not found:
         print(f"newsmon: no feed {args.url} in {settings.db_path}; see `newsmon status`")
         return 1

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from extractors.topic import Topic, build_topic
+from analysis.topic import Topic, build_topic
 from newsmon.errors import FeedsFileError
+from newsmon.records import Feed
 
 FEED_KEYS = {"url": "feed address (http or https)", "name": "short label shown in status"}
-
-
-@dataclass(frozen=True, slots=True)
-class Feed:
-    url: str
-    name: str
 
 
 TOPIC_KEYS = {
     "keywords": "words that make an article relevant, in any language",
     "min_relevance": "articles scoring below it (0 to 1) stay out of developments and digests",
     "skip_off_topic": "skip fetching entries whose title and summary share nothing with the topic",
+    "aliases": 'a table of spellings of one name: "qatari" = "qatar", "idf" = ...',
 }
 
 
@@ -91,8 +86,8 @@ def load_topic(path: Path, seed_texts: list[str]) -> Topic:
     return build_topic(seed_texts, *_topic_settings(path))
 
 
-def _topic_settings(path: Path) -> tuple[list[str], float, bool]:
-    """(keywords, min_relevance, skip_off_topic) of the [topic] table, each checked."""
+def _topic_settings(path: Path) -> tuple[list[str], float, bool, dict[str, str]]:
+    """(keywords, min_relevance, skip_off_topic, aliases) of the [topic] table, each checked."""
     text, document = _read(path)
     table = document.get("topic", {})
     if not isinstance(table, dict):
@@ -107,6 +102,7 @@ def _topic_settings(path: Path) -> tuple[list[str], float, bool]:
     keywords = table.get("keywords", [])
     min_relevance = table.get("min_relevance", 0.15)
     skip = table.get("skip_off_topic", True)
+    aliases = table.get("aliases", {})
     problem = None
     if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
         problem = "keywords", 'keywords must be a list of strings, e.g. ["gaza", "غزة"]'
@@ -118,9 +114,14 @@ def _topic_settings(path: Path) -> tuple[list[str], float, bool]:
         problem = "min_relevance", "min_relevance must be a number from 0 to 1"
     elif not isinstance(skip, bool):
         problem = "skip_off_topic", "skip_off_topic must be true or false"
+    elif not isinstance(aliases, dict) or not all(isinstance(v, str) for v in aliases.values()):
+        problem = (
+            "aliases",
+            'aliases must be a table of strings: [topic.aliases] "qatari" = "qatar"',
+        )
     if problem:
         raise FeedsFileError(str(path), problem[1], _find_key_line(text, problem[0], 0))
-    return keywords, float(min_relevance), skip
+    return keywords, float(min_relevance), skip, aliases
 
 
 def _read(path: Path) -> tuple[str, dict[str, Any]]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from extractors.collect import FeedPoll
-from storage.writer import RunReport, StoredArticle
+from newsmon.records import FeedPoll, RunReport, StoredArticle
 
 
 def run_failure(report: RunReport) -> str | None:

@@ -111,64 +111,113 @@ def _env(name: str, parse: Callable[[str], Any], doc: str, secret: bool = False)
 @dataclass(frozen=True, slots=True)
 class Settings:
     db_path: Path = _env("DB", _parse_path, "DuckDB file the pipeline writes")
-    feeds_path: Path = _env("FEEDS", _parse_path, "feeds file (TOML, one [[feeds]] table per feed)")
-    seeds_path: Path = _env("SEEDS", _parse_path, "folder of seed articles: the baseline for 'new'")
+    feeds_path: Path = _env("FEEDS", _parse_path, "the feeds file")
+    seeds_path: Path = _env(
+        "SEEDS", _parse_path, 'folder of seed articles (*.txt), the baseline for "new"'
+    )
     allow_private_hosts: bool | tuple[Network, ...] = _env(
         "ALLOW_PRIVATE_HOSTS",
         _parse_private_hosts,
-        "fetch loopback/private addresses: true, or only these networks (e.g. 10.1.0.0/16)",
+        "true fetches loopback/private/link-local addresses (the demo and the tests); a "
+        "list such as 10.1.0.0/16,192.168.5.7 allows only those networks",
     )
-    user_agent: str = _env("USER_AGENT", str, "User-Agent sent with every request")
-    timeout: float = _env("TIMEOUT", _parse_positive_float, "seconds allowed for one request")
-    max_in_flight: int = _env("MAX_IN_FLIGHT", _parse_count, "requests open at once")
+    user_agent: str = _env(
+        "USER_AGENT",
+        str,
+        "sent with every request; put your contact URL here. Its first word (newsmon) is "
+        "the name robots.txt rules are matched against",
+    )
+    timeout: float = _env(
+        "TIMEOUT",
+        _parse_positive_float,
+        "seconds allowed for one request, body included (a server that trickles bytes is "
+        "cut off too)",
+    )
+    max_in_flight: int = _env(
+        "MAX_IN_FLIGHT",
+        _parse_count,
+        "requests open at once in all (one client with 50+ in flight burns a core)",
+    )
     per_host: int = _env("PER_HOST", _parse_count, "requests open at once to one host")
     host_delay: float = _env(
-        "HOST_DELAY", _parse_seconds, "seconds between two requests to one host (or Crawl-delay)"
+        "HOST_DELAY",
+        _parse_seconds,
+        "seconds between the starts of two requests to one host; a larger robots.txt "
+        "Crawl-delay wins",
     )
-    retries: int = _env("RETRIES", _parse_positive_int, "retries of a timeout, 429 or 5xx")
+    retries: int = _env(
+        "RETRIES",
+        _parse_positive_int,
+        "retries of a timeout, connection error, 429 or 5xx within a run; other 4xx are "
+        "never retried",
+    )
     retry_backoff: float = _env(
-        "RETRY_BACKOFF", _parse_seconds, "first retry wait in seconds, doubled each time, jittered"
+        "RETRY_BACKOFF",
+        _parse_seconds,
+        "seconds before the first retry, doubled for each next one, with jitter (a random "
+        "half of each wait)",
     )
     retry_max_wait: float = _env(
-        "RETRY_MAX_WAIT", _parse_seconds, "longest Retry-After honoured; longer waits next run"
+        "RETRY_MAX_WAIT",
+        _parse_seconds,
+        ("longest wait honoured; a Retry-After asking for more leaves the item to a later run"),
     )
     feed_backoff: float = _env(
-        "FEED_BACKOFF", _parse_seconds, "a failing feed's first pause in seconds, doubled to 1 day"
+        "FEED_BACKOFF",
+        _parse_seconds,
+        "a failing feed is paused this many seconds after its first failure, twice as "
+        "long after each next one, at most a day",
     )
     lock_wait: float = _env(
-        "LOCK_WAIT", _parse_seconds, "seconds to wait for a locked database before spooling"
+        "LOCK_WAIT",
+        _parse_seconds,
+        ("seconds to wait for a database another process holds, before the run spools its records"),
     )
     dask_address: str = _env(
         "DASK_ADDRESS",
         str,
-        "Dask scheduler (tcp://host:8786) to fetch and extract on; empty: threads",
+        "address of a Dask scheduler (tcp://host:8786): page fetching and extraction run "
+        "on its workers; empty: threads and a process pool in the flow's process",
     )
-    fan_out: int = _env("FAN_OUT", _parse_count, "tasks the page fetching is split into, by host")
+    fan_out: int = _env(
+        "FAN_OUT",
+        _parse_count,
+        "tasks the page fetching and extraction are split into, each a group of whole "
+        "sites; with Dask, the number of worker processes",
+    )
     snapshot: bool = _env(
-        "SNAPSHOT", _parse_bool, "export Parquet files for analysts after each run that stored"
+        "SNAPSHOT",
+        _parse_bool,
+        ("after each run, export Parquet copies of the public tables for analysts (see below)"),
     )
     digest_dir: Path = _env(
         "DIGEST_DIR",
         _parse_path,
-        "folder for digest files (Markdown, HTML, JSON) and developments.atom",
+        "folder for each digest's .md, .html, .json and the Atom feed developments.atom",
     )
     notify_urls: tuple[str, ...] = _env(
         "NOTIFY_URLS",
         _parse_urls,
-        "apprise URLs each digest is sent to, space- or comma-separated (secret, never shown)",
+        "apprise URLs every digest is sent to, separated by spaces or commas. A secret: "
+        "never logged or stored, newsmon settings shows only how many",
         secret=True,
     )
-    max_feed_bytes: int = _env("MAX_FEED_BYTES", _parse_count, "largest feed body kept")
+    max_feed_bytes: int = _env(
+        "MAX_FEED_BYTES", _parse_count, "a feed body larger than this is refused while downloading"
+    )
     feed_parse_timeout: float = _env(
         "FEED_PARSE_TIMEOUT",
         _parse_positive_float,
-        "seconds one feed may take to parse (off the event loop); longer fails the feed",
+        "seconds one feed may take to parse (in the extraction pool); a feed that takes "
+        "longer is stopped and fails",
     )
-    max_page_bytes: int = _env("MAX_PAGE_BYTES", _parse_count, "largest page body kept")
+    max_page_bytes: int = _env(
+        "MAX_PAGE_BYTES", _parse_count, "a page larger than this is stored as too_large"
+    )
     extract_workers: int = _env(
         "EXTRACT_WORKERS",
         _parse_positive_int,
-        "processes extracting pages; 0 extracts in the flow's own process",
+        "processes extracting pages; 0 extracts in a thread of the flow's process",
     )
 
     @classmethod

@@ -10,15 +10,18 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from newsmon.errors import DatabaseError, DatabaseLockedError
 from newsmon.settings import Settings
+
+Conn = duckdb.DuckDBPyConnection
 
 log = logging.getLogger(__name__)
 SQL_ROOT = resources.files("storage")
@@ -221,3 +224,20 @@ def run_checks(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def _sql_files(folder: str) -> list[tuple[str, str]]:
     files = [f for f in SQL_ROOT.joinpath(folder).iterdir() if f.name.endswith(".sql")]
     return [(f.name, f.read_text(encoding="utf-8")) for f in sorted(files, key=lambda f: f.name)]
+
+
+def insert_columns(conn: Conn, table: str, columns: Mapping[str, Sequence[Any]]) -> int:
+    """Bulk insert: one statement, each column passed as a list and unnested.
+
+    Much cheaper than executemany (which does a few hundred rows a second).
+    """
+    names = list(columns)
+    rows = len(columns[names[0]]) if names else 0
+    if rows == 0:
+        return 0
+    select = ", ".join(f"unnest(${i + 1})" for i in range(len(names)))
+    conn.execute(
+        f"INSERT INTO {table} ({', '.join(names)}) SELECT {select}",
+        [list(columns[name]) for name in names],
+    )
+    return rows

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
-from storage import queries
-from storage.db import transaction
+from storage.db import insert_columns, transaction
 
 Conn = duckdb.DuckDBPyConnection
 MAX_SHOWN_PER_STORY = 8  # developments rendered per story; the JSON has them all
@@ -119,11 +119,13 @@ def gather(
     rows = conn.execute(
         """
         SELECT d.development_id, d.story_id, d.sentence, d.novelty, d.new_facts, d.first_seen_at,
-               a.url, a.title, coalesce(a.site_name, regexp_extract(a.url, '://([^/]+)', 1))
-        FROM developments AS d JOIN articles AS a USING (article_id)
+               a.url, a.title, o.outlet
+        FROM developments AS d
+        JOIN articles AS a USING (article_id)
+        JOIN article_outlets AS o USING (article_id)
         WHERE ($1::TIMESTAMPTZ IS NULL OR d.first_seen_at >= $1)
-          AND (NOT $2 OR NOT EXISTS (
-                SELECT 1 FROM digest_items AS i WHERE i.development_id = d.development_id))
+          AND (NOT $2 OR d.development_id IN (
+                SELECT development_id FROM undelivered_developments))
         ORDER BY d.first_seen_at, a.published_at NULLS LAST, d.article_id, d.position
         """,
         [since, undelivered],
@@ -184,7 +186,7 @@ def record(conn: Conn, digest: Digest, rendered: dict[str, str], channels: dict[
     """Store the digest, claim its developments, and queue a delivery per channel: one
     transaction. `channels` maps each channel's key to its label."""
     with transaction(conn):
-        queries.insert_columns(
+        insert_columns(
             conn,
             "digests",
             {
@@ -199,13 +201,13 @@ def record(conn: Conn, digest: Digest, rendered: dict[str, str], channels: dict[
             },
         )
         ids = digest.development_ids
-        queries.insert_columns(
+        insert_columns(
             conn,
             "digest_items",
             {"development_id": ids, "digest_id": [digest.digest_id] * len(ids)},
         )
         keys = sorted(channels)
-        queries.insert_columns(
+        insert_columns(
             conn,
             "deliveries",
             {
@@ -303,3 +305,24 @@ def _deliveries(conn: Conn, where: str, params: list[object] | None = None) -> l
         params or [],
     ).fetchall()
     return [Delivery(*row) for row in rows]
+
+
+def digest_status(conn: Conn) -> dict[str, Any]:
+    """Developments waiting for a digest, the last digest, and deliveries that need a look."""
+    row = conn.execute(
+        """
+        SELECT (SELECT count(*) FROM undelivered_developments),
+               (SELECT max(created_at) FROM digests),
+               (SELECT count(*) FROM deliveries WHERE status = 'failed'),
+               (SELECT count(*) FROM deliveries WHERE status = 'unconfirmed'),
+               (SELECT count(*) FROM deliveries WHERE status = 'abandoned')
+        """
+    ).fetchone()
+    keys = (
+        "undelivered_developments",
+        "last_digest_at",
+        "failed_deliveries",
+        "unconfirmed",
+        "abandoned_deliveries",
+    )
+    return dict(zip(keys, row or (0, None, 0, 0, 0), strict=True))

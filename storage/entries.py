@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import duckdb
 
-from extractors.collect import FeedPoll, PendingEntry
 from extractors.normalize import canonical_url
-from storage import queries
+from newsmon.records import FeedPoll, PendingEntry
+from storage import articles
 
 
 def new_entries(
@@ -28,7 +28,7 @@ def new_entries(
     stored: set[str] = set()
     stored_guids: set[tuple[str, str]] = set()
     if conn is not None:
-        stored = queries.stored_urls(conn, [c.url for c in candidates])
+        stored = articles.stored_urls(conn, [c.url for c in candidates])
         guids_by_feed: dict[str, list[str]] = {}
         for c in candidates:
             if c.item.guid and c.feed_url:
@@ -36,7 +36,7 @@ def new_entries(
         stored_guids = {
             (feed_url, guid)
             for feed_url, guids in guids_by_feed.items()
-            for guid in queries.stored_guids(conn, feed_url, guids)
+            for guid in articles.stored_guids(conn, feed_url, guids)
         }
     pending: list[PendingEntry] = []
     seen: set[str] = set()

@@ -15,10 +15,12 @@ from pathlib import Path
 import duckdb
 
 from newsmon.errors import DatabaseError
-from storage.writer import RunRecords, RunReport, store_run
+from newsmon.records import RunRecords, RunReport
+from storage.analysis import analyse_run
+from storage.writer import store_run
 
 log = logging.getLogger(__name__)
-FORMAT = 3  # bump when RunRecords changes shape
+FORMAT = 4  # bump when RunRecords changes shape (4: the records moved to newsmon/records.py)
 
 
 def spool_dir(db_path: Path) -> Path:
@@ -53,7 +55,8 @@ def ingest(conn: duckdb.DuckDBPyConnection, folder: Path, feed_backoff: float) -
     stored: list[RunReport] = []
     for path in pending(folder):
         try:
-            stored.append(store_run(conn, _load(path), feed_backoff))
+            records = _load(path)
+            stored.append(analyse_run(conn, store_run(conn, records, feed_backoff), records.topic))
         except Exception as exc:  # whatever it is, the file is kept and the others go on
             log.error(
                 "could not store the spooled run %s (%s: %s); it stays for a later run",
@@ -68,8 +71,15 @@ def ingest(conn: duckdb.DuckDBPyConnection, folder: Path, feed_backoff: float) -
 
 
 def _load(path: Path) -> RunRecords:
-    with path.open("rb") as file:
-        version, records = pickle.load(file)  # written by write() above: (FORMAT, RunRecords)
+    try:
+        with path.open("rb") as file:
+            version, records = pickle.load(file)  # written by write() above: (FORMAT, RunRecords)
+    except (ImportError, AttributeError, TypeError, KeyError, ValueError) as exc:
+        # Classes that moved or changed shape since: an earlier version wrote it.
+        raise DatabaseError(
+            f"{path} was spooled by another version of newsmon ({type(exc).__name__}: {exc}); "
+            "run that version once to store it, or move the file away"
+        ) from exc
     if version != FORMAT:
         raise DatabaseError(
             f"{path} was spooled by another version of newsmon (format {version}, this one "

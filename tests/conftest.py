@@ -76,6 +76,15 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "newsmon.duckdb"
 
 
+def _aliases_table() -> str:
+    """The [topic.aliases] table of the sample site's feeds file: the story's name spellings."""
+    text = (SAMPLES_DIR / "site" / "feeds.toml").read_text(encoding="utf-8")
+    return text[text.index("[topic.aliases]") :]
+
+
+ALIASES = _aliases_table()
+
+
 @pytest.fixture
 def feeds_file(tmp_path: Path, site: SiteServer) -> Callable[..., Path]:
     """feeds_file("/harbor-times/rss.xml", ...) writes a feeds file for those paths."""
@@ -83,7 +92,8 @@ def feeds_file(tmp_path: Path, site: SiteServer) -> Callable[..., Path]:
     def write(*paths: str) -> Path:
         path = tmp_path / "feeds.toml"
         path.write_text(
-            "".join(f'[[feeds]]\nurl = "{site.base_url}{p}"\nname = "{p}"\n\n' for p in paths),
+            "".join(f'[[feeds]]\nurl = "{site.base_url}{p}"\nname = "{p}"\n\n' for p in paths)
+            + ALIASES,
             encoding="utf-8",
         )
         return path

@@ -45,7 +45,7 @@ def test_polling_benchmark() -> None:
 def test_storage_benchmark_times_every_readme_query() -> None:
     insert, queries = bench("storage.py", "--articles", "300", "--analyst-rows", "2000")
     assert insert["writer_articles_per_s"] > 0 and insert["developments"] > 0
-    assert len(queries["query_ms"]) == 10  # every query of the README's example block
+    assert len(queries["query_ms"]) == 10  # every query of docs/queries/
 
 
 def test_backfill_benchmark() -> None:

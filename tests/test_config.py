@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from newsmon.errors import ConfigError, FeedsFileError
-from newsmon.feedlist import Feed, load_feeds
+from newsmon.feedlist import load_feeds
+from newsmon.records import Feed
 from newsmon.settings import Settings
 
 

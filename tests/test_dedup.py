@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from analysis.dedup import BANDS, compare, content_hash, signature
 from extractors.article import extract_article
-from extractors.dedup import BANDS, compare, content_hash, signature
 from extractors.seeds import load_seeds
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from xml.etree import ElementTree as ET
 import feedparser
 import pytest
 
-from conftest import GULF, HARBOR, ROOT, Inbox, query
+from conftest import ALIASES, GULF, HARBOR, ROOT, Inbox, query
 from newsmon.runlock import run_lock
 from newsmon.samplesite import SiteServer
 
@@ -22,7 +22,9 @@ TOPIC = """
 [topic]
 keywords = ["gaza", "hamas", "rafah", "غزة", "עזה"]
 min_relevance = 0.25
+
 """
+TOPIC += ALIASES
 
 
 @pytest.fixture

@@ -9,133 +9,14 @@ the keywords it contains (any language: they match inside words, so Arabic
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+
+from analysis.text import content_words, fold, script
 
 PROFILE_SIZE = 200  # the seeds' content words kept in the profile
 MIN_WORDS_TO_JUDGE = 4  # an entry with fewer content words is fetched, whatever they are
 KEYWORDS_FOR_FULL_SCORE = 2  # distinct keywords that make an article fully relevant
-_WORD = re.compile(r"\w+")
-_STOPWORDS = frozenset(
-    [
-        "about",
-        "above",
-        "across",
-        "after",
-        "again",
-        "against",
-        "along",
-        "also",
-        "although",
-        "among",
-        "another",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "could",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "either",
-        "even",
-        "every",
-        "from",
-        "further",
-        "have",
-        "having",
-        "here",
-        "hers",
-        "herself",
-        "himself",
-        "however",
-        "into",
-        "itself",
-        "just",
-        "least",
-        "less",
-        "many",
-        "more",
-        "most",
-        "much",
-        "must",
-        "neither",
-        "never",
-        "only",
-        "other",
-        "ours",
-        "over",
-        "same",
-        "says",
-        "said",
-        "should",
-        "since",
-        "some",
-        "such",
-        "than",
-        "that",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "under",
-        "until",
-        "upon",
-        "very",
-        "well",
-        "were",
-        "what",
-        "when",
-        "where",
-        "whether",
-        "which",
-        "while",
-        "whom",
-        "whose",
-        "will",
-        "with",
-        "within",
-        "without",
-        "would",
-        "your",
-        "yours",
-        "also",
-        "told",
-        "news",
-        "week",
-        "year",
-        "years",
-        "today",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
-)
-
-
-def content_words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return [
-        w for w in _WORD.findall(folded) if len(w) >= 4 and w not in _STOPWORDS and not w.isdigit()
-    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,13 +27,15 @@ class Topic:
     min_relevance: float = 0.15
     skip_off_topic: bool = True
     profile: dict[str, float] = field(default_factory=dict)  # word -> weight, unit length
+    # Spellings of one name, folded: 'qatari' -> 'qatar' (the feeds file's [topic.aliases]).
+    aliases: dict[str, str] = field(default_factory=dict)
 
     def relevance(self, text: str, words: list[str] | None = None) -> float:
         """How much `text` is about the topic, from 0 (nothing) to 1.
 
         `words` are its content_words, when the caller has them already.
         """
-        folded = unicodedata.normalize("NFKC", text).casefold()
+        folded = fold(text)
         hits = sum(1 for keyword in self.keywords if keyword in folded)
         keyword_score = min(1.0, hits / KEYWORDS_FOR_FULL_SCORE)
         words = content_words(text) if words is None else words
@@ -169,7 +52,7 @@ class Topic:
         if not self.skip_off_topic or not (title or summary).strip():
             return False
         text = f"{title}\n{summary}"
-        folded = unicodedata.normalize("NFKC", text).casefold()
+        folded = fold(text)
         if any(keyword in folded for keyword in self.keywords):
             return False
         words = content_words(text)
@@ -187,13 +70,8 @@ class Topic:
 
 def _shares_script(words: list[str], profile: dict[str, float]) -> bool:
     """True when most of `words` are written in a script the profile's words use."""
-    scripts = {_script(w) for w in profile}
-    return sum(_script(w) in scripts for w in words) * 2 > len(words)
-
-
-def _script(word: str) -> str:
-    """The Unicode script of a word's first letter, roughly: 'LATIN', 'ARABIC', 'HEBREW'."""
-    return unicodedata.name(word[0], "UNKNOWN").split()[0]
+    scripts = {script(w) for w in profile}
+    return sum(script(w) in scripts for w in words) * 2 > len(words)
 
 
 def build_topic(
@@ -201,14 +79,16 @@ def build_topic(
     keywords: list[str] | tuple[str, ...] = (),
     min_relevance: float = 0.15,
     skip_off_topic: bool = True,
+    aliases: dict[str, str] | None = None,
 ) -> Topic:
     """The profile of the seed corpus: its most frequent content words, weighted by count."""
     counts = Counter(w for text in seed_texts for w in content_words(text))
     top = dict(counts.most_common(PROFILE_SIZE))
     norm = math.sqrt(sum(c * c for c in top.values())) or 1.0
     return Topic(
-        keywords=tuple(unicodedata.normalize("NFKC", k).casefold() for k in keywords if k.strip()),
+        keywords=tuple(fold(k) for k in keywords if k.strip()),
         min_relevance=min_relevance,
         skip_off_topic=skip_off_topic,
         profile={w: c / norm for w, c in top.items()},
+        aliases={fold(k): fold(v) for k, v in (aliases or {}).items()},
     )

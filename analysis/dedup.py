@@ -20,11 +20,12 @@ J=0.1; unrelated articles (J < 0.02) almost never meet.
 from __future__ import annotations
 
 import hashlib
-import re
 import zlib
 from dataclasses import dataclass
 
 import numpy as np
+
+from analysis.text import words as tokens
 
 SHINGLE_WORDS = 3  # short enough that one swapped word breaks only 3 shingles
 NUM_PERM = 126
@@ -45,12 +46,11 @@ _MAX_HASH = np.uint64((1 << 32) - 1)
 _rng = np.random.RandomState(20250119)
 _PERM_A = _rng.randint(1, 1 << 32, NUM_PERM, dtype=np.uint64)
 _PERM_B = _rng.randint(0, 1 << 32, NUM_PERM, dtype=np.uint64)
-_WORD = re.compile(r"\w+")
 
 
 def words(text: str) -> list[str]:
     """Case-folded word tokens (Unicode-aware: Arabic and Hebrew included)."""
-    return _WORD.findall(text.casefold())
+    return tokens(text.casefold())
 
 
 def content_hash(text: str) -> str:

@@ -1,0 +1,3 @@
+-- How the figures moved: aid trucks, fuel, casualties...
+SELECT metric, unit, previous_value, value, change, published_at, source
+FROM figure_changes WHERE previous_value IS NOT NULL ORDER BY metric, published_at;
