@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo run status test lint format bench clean
+.PHONY: demo run status test test-fast lint format bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ lint: $(BIN)/.installed
 
 test: lint  ## lint, then the whole test suite
 	$(BIN)/pytest
+
+test-fast: $(BIN)/.installed  ## the inner loop: every test not marked slow (about a minute)
+	$(BIN)/pytest -m "not slow"
 
 bench: $(BIN)/.installed  ## the benchmarks, one JSON line per figure set (a few minutes)
 	$(BIN)/python benchmarks/pipeline.py

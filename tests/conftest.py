@@ -50,6 +50,13 @@ def fault(site: SiteServer) -> Iterator[Callable[..., str]]:
         site.override(path)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that runs a flow through Prefect is slow: the inner loop leaves them out."""
+    for item in items:
+        if "prefect_api" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def prefect_api() -> Iterator[None]:
     from prefect.testing.utilities import prefect_test_harness

@@ -103,6 +103,7 @@ def test_a_warc_is_backfilled_and_resumed(
     assert again.records == 0 and contents(db) == stored
 
 
+@pytest.mark.slow
 def test_a_url_list_is_fetched_politely(tmp_path: Path, site: SiteServer) -> None:
     urls = tmp_path / "urls.txt"
     urls.write_text(

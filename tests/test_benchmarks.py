@@ -7,7 +7,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow  # each benchmark at a small size, in a subprocess
 
 
 def bench(script: str, *args: str) -> list[dict[str, object]]:

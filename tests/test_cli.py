@@ -18,6 +18,7 @@ from newsmon.samplesite import SiteServer
 from newsmon.settings import Settings
 
 
+@pytest.mark.slow
 def test_poll_as_a_subprocess(tmp_path: Path, site: SiteServer) -> None:
     feeds = tmp_path / "feeds.toml"
     feeds.write_text(

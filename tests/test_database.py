@@ -36,8 +36,10 @@ def reference(tmp_path_factory, site: SiteServer, prefect_api: None) -> set[tupl
     folder = tmp_path_factory.mktemp("reference")
     feeds = folder / "feeds.toml"
     feeds.write_text("".join(f'[[feeds]]\nurl = "{site.base_url}{p}"\n' for p in FEEDS))
-    os.environ.update(NEWSMON_ALLOW_PRIVATE_HOSTS="true", NEWSMON_SEEDS=str(ROOT / "seeds"))
-    poll_feeds(feeds_file=str(feeds), db_path=str(folder / "reference.duckdb"))
+    with pytest.MonkeyPatch.context() as env:  # module-wide: the per-test settings are not set
+        env.setenv("NEWSMON_ALLOW_PRIVATE_HOSTS", "true")
+        env.setenv("NEWSMON_SEEDS", str(ROOT / "seeds"))
+        poll_feeds(feeds_file=str(feeds), db_path=str(folder / "reference.duckdb"))
     return contents(folder / "reference.duckdb")
 
 
@@ -61,7 +63,9 @@ def test_migration_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None
             "005_failures.sql",
         ]
         assert schema_version(conn) == "005_failures.sql"
-        assert conn.execute("SELECT url, current_url, last_success_at IS NOT NULL FROM feeds")
+        assert conn.execute(
+            "SELECT url, current_url, last_success_at IS NOT NULL FROM feeds"
+        ).fetchall() == [("https://a.example/rss", "https://a.example/rss", True)]
         assert conn.execute("SELECT url, text FROM articles").fetchall() == [
             ("https://a.example/1", "Some text")
         ]

@@ -18,6 +18,8 @@ from newsmon.samplesite import SiteServer
 
 PREFECT = [sys.executable, "-m", "prefect"]
 
+pytestmark = pytest.mark.slow  # a real Prefect server and worker
+
 
 @pytest.fixture
 def prefect_env(tmp_path: Path, site: SiteServer) -> Iterator[dict[str, str]]:

@@ -93,6 +93,7 @@ def test_settings_hides_a_wrong_secret_and_names_it() -> None:
 # --- failures look like failures ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_poll_where_every_feed_fails_exits_1_and_says_what_to_do(
     tmp_path: Path, fault, feeds_file
 ) -> None:
@@ -109,6 +110,7 @@ def test_a_poll_where_every_feed_fails_exits_1_and_says_what_to_do(
     assert "Problems: none" not in second.stdout
 
 
+@pytest.mark.slow
 def test_a_partly_failed_poll_stays_green_and_lists_its_problems(
     tmp_path: Path, fault, feeds_file
 ) -> None:
