@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo run status test test-fast lint format bench clean
+.PHONY: demo run status test test-fast lint format bench docs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,11 @@ lint: $(BIN)/.installed
 test: lint  ## lint, then the whole test suite
 	$(BIN)/pytest
 
-test-fast: $(BIN)/.installed  ## the inner loop: every test not marked slow (about a minute)
+test-fast: $(BIN)/.installed  ## the inner loop: every test not marked slow (under a minute)
 	$(BIN)/pytest -m "not slow"
+
+docs: $(BIN)/.installed  ## regenerate docs/settings.md and docs/schema.md from the code
+	$(BIN)/python docs/generate.py
 
 bench: $(BIN)/.installed  ## the benchmarks, one JSON line per figure set (a few minutes)
 	$(BIN)/python benchmarks/pipeline.py

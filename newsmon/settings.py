@@ -160,7 +160,7 @@ class Settings:
     retry_max_wait: float = _env(
         "RETRY_MAX_WAIT",
         _parse_seconds,
-        ("longest wait honoured; a Retry-After asking for more leaves the item to a later run"),
+        "longest wait honoured; a Retry-After asking for more leaves the item to a later run",
     )
     feed_backoff: float = _env(
         "FEED_BACKOFF",
@@ -171,7 +171,7 @@ class Settings:
     lock_wait: float = _env(
         "LOCK_WAIT",
         _parse_seconds,
-        ("seconds to wait for a database another process holds, before the run spools its records"),
+        "seconds to wait for a database another process holds, before the run spools its records",
     )
     dask_address: str = _env(
         "DASK_ADDRESS",
@@ -188,7 +188,8 @@ class Settings:
     snapshot: bool = _env(
         "SNAPSHOT",
         _parse_bool,
-        ("after each run, export Parquet copies of the public tables for analysts (see below)"),
+        "after each run, export Parquet copies of the public tables for analysts "
+        "(docs/querying.md)",
     )
     digest_dir: Path = _env(
         "DIGEST_DIR",

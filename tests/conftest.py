@@ -21,7 +21,6 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 from newsmon.samplesite import SAMPLES_DIR, SiteServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-README_PATH = ROOT / "README.md"
 NEWSMON = [sys.executable, "-m", "newsmon.cli"]
 RESOURCES = Path(__file__).resolve().parent / "resources"
 HARBOR = "/harbor-times/rss.xml"

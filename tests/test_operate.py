@@ -20,7 +20,6 @@ from conftest import (
     GULF,
     HARBOR,
     NEWSMON,
-    README_PATH,
     ROOT,
     Inbox,
     free_port,
@@ -246,10 +245,11 @@ def duckdb_cli(database: str, sql: str, *options: str) -> subprocess.CompletedPr
     )
 
 
-def readme_queries() -> list[str]:
-    block = re.search(r"The queries below run.*?```sql\n(.*?)```", README_PATH.read_text(), re.S)
-    assert block is not None
-    return [q.strip() for q in block.group(1).split(";") if q.strip()]
+def analyst_queries() -> list[str]:
+    """The example queries of docs/queries/, one a file."""
+    files = sorted((ROOT / "docs" / "queries").glob("*.sql"))
+    assert len(files) >= 10
+    return [path.read_text(encoding="utf-8").strip() for path in files]
 
 
 def test_the_live_file_and_the_snapshot_open_in_the_registrys_duckdb_cli(
@@ -264,7 +264,7 @@ def test_the_live_file_and_the_snapshot_open_in_the_registrys_duckdb_cli(
     assert int(live.stdout.split()[-1]) >= 5
 
     views = snapshot_dir(db_path) / "views.sql"
-    for sql in readme_queries():  # every documented query, on the snapshot, in the CLI
+    for sql in analyst_queries():  # every documented query, on the snapshot, in the CLI
         result = duckdb_cli(":memory:", sql, "-init", str(views))
         assert result.returncode == 0 and "Error" not in result.stderr, (sql, result.stderr)
 
