@@ -38,6 +38,8 @@ docs: $(BIN)/.installed  ## regenerate docs/settings.md and docs/schema.md from 
 
 bench: $(BIN)/.installed  ## the benchmarks, one JSON line per figure set (a few minutes)
 	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/pipeline.py --real
+	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/dedup_scale.py
 	$(BIN)/python benchmarks/polling.py
 	$(BIN)/python benchmarks/storage.py

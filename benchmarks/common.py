@@ -13,10 +13,13 @@ import re
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# Real labelled material beside the project (never copied into it): ../shared/eval/README.md.
+EVAL = ROOT.parent / "shared" / "eval"
 sys.path.insert(0, str(ROOT))  # run as `python benchmarks/x.py` from a checkout
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -29,6 +32,24 @@ _BODY = re.compile(r'<div class="story-body">.*?</div>', re.S)
 def emit(benchmark: str, **figures: object) -> None:
     """One JSON object per line: what `make bench` prints and the README quotes."""
     print(json.dumps({"benchmark": benchmark, **figures}), flush=True)
+
+
+def paired_ms(
+    ours: Callable[[bytes, str], object],
+    bare: Callable[[bytes, str], object],
+    pages: list[tuple[bytes, str]],
+    rounds: int = 3,
+) -> tuple[float, float]:
+    """CPU ms a page on one core for each, page by page in turns, the best of `rounds` per
+    page: a burst of load elsewhere on the machine then costs both, not one."""
+    best = [[float("inf")] * len(pages), [float("inf")] * len(pages)]
+    for _ in range(rounds):
+        for number, (body, url) in enumerate(pages):
+            for side, extract in enumerate((ours, bare)):
+                started = time.process_time()
+                extract(body, url)
+                best[side][number] = min(best[side][number], time.process_time() - started)
+    return round(sum(best[0]) / len(pages) * 1000, 2), round(sum(best[1]) / len(pages) * 1000, 2)
 
 
 def peak_rss_mb() -> float:

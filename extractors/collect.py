@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from itertools import chain, zip_longest
 from typing import TypeVar
 
+from analysis import language
 from analysis.topic import Topic
 from extractors.article import extract_article
 from extractors.feeds import ParsedFeed, parse_feed
@@ -32,6 +33,7 @@ from newsmon.errors import (
     TransientFetchError,
 )
 from newsmon.records import (
+    Article,
     Feed,
     FeedPoll,
     FeedState,
@@ -170,8 +172,9 @@ def extraction_pool(workers: int) -> Executor | None:
         if workers not in _pools:
             context = multiprocessing.get_context("spawn")
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-            # Start the processes now, so that time limits on tasks measure the task alone.
-            for ready in [pool.submit(int) for _ in range(workers)]:
+            # Start the processes (and load the language model) now, so that time limits on
+            # tasks measure the task alone.
+            for ready in [pool.submit(language.warm_up) for _ in range(workers)]:
                 ready.result()
             _pools[workers] = pool
         return _pools[workers]
@@ -361,9 +364,13 @@ async def _extract(executor: Executor | None, entry: PendingEntry, fetched: Fetc
         return PageResult(
             entry, "failed", status=fetched.status, error=f"extraction crashed: {exc!r}"
         )
-    if article is None:
+    if not isinstance(article, Article):  # the page's title, date...: kept with its status
         return PageResult(
-            entry, "no_text", status=fetched.status, error=f"{entry.link}: no article text found"
+            entry,
+            "no_text",
+            status=fetched.status,
+            error=f"{entry.link}: no article text found",
+            declared=article,
         )
     return PageResult(entry, "ok", article=article, status=fetched.status)
 

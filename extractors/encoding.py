@@ -3,7 +3,8 @@
 trafilatura guesses encodings on its own and gets windows-1256/1255 pages wrong,
 so pages are decoded here in the order browsers use: byte-order mark, the HTTP
 charset, <meta charset> / http-equiv, then detection (charset-normalizer).
-A declared charset that cannot decode the bytes is skipped, not trusted.
+A declared charset that cannot decode the bytes is skipped, not trusted, and bytes
+that are valid UTF-8 (with some non-ASCII) are read as UTF-8 whatever is declared.
 """
 
 from __future__ import annotations
@@ -64,22 +65,39 @@ def _codec(label: str | None) -> str | None:
     return _SUPERSETS.get(name, name) if name else None
 
 
+def _as_utf8(body: bytes) -> str | None:
+    """The text, when `body` holds non-ASCII bytes that are all valid UTF-8.
+
+    Such bytes are UTF-8 and nothing else in practice: text in a one-byte charset
+    almost never forms valid multi-byte sequences. A page that declares iso-8859-1 but
+    is served in UTF-8 (a CMS default left in place) would otherwise decode, since
+    cp1252 fails on nearly no byte, as mojibake ("fÃ¼r").
+    """
+    if body.isascii():
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """(text, codec used). Never raises: the last resort replaces undecodable bytes."""
     for bom, name in _BOMS:
         if body.startswith(bom):
             return body.decode(name, errors="replace"), name
+    utf8 = _as_utf8(body)
     for label in (charset_from_content_type(content_type), charset_from_meta(body)):
         codec = _codec(label)
+        if codec and utf8 is not None and not codec.startswith(("utf-16", "utf-32")):
+            return utf8, "utf-8"  # bytes that read as UTF-8 are UTF-8, whatever is declared
         if codec:
             try:
                 return body.decode(codec), codec
             except (UnicodeDecodeError, LookupError):
                 continue
-    try:
-        return body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    if utf8 is not None or body.isascii():
+        return utf8 or body.decode("ascii"), "utf-8"
     best = charset_normalizer.from_bytes(body).best()
     if best is not None and best.encoding:
         return str(best), best.encoding

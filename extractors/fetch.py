@@ -303,7 +303,8 @@ async def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> by
         raise ResponseTooLargeError(
             url, f"{url} is {int(declared):,} bytes, over the {max_bytes:,} byte limit"
         )
-    inflate = _decompressor(response.headers.get("content-encoding", ""), url)
+    encoding = _content_encoding(response.headers.get("content-encoding", ""), url)
+    inflate = None
     chunks: list[bytes] = []
     size = 0
 
@@ -318,9 +319,12 @@ async def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> by
 
     try:
         async for raw in response.aiter_raw():
-            if inflate is None:
+            if not raw:
+                continue
+            if encoding is None:
                 keep(raw)
                 continue
+            inflate = inflate or _decompressor(encoding, raw)
             while raw:
                 keep(inflate.decompress(raw, max_bytes - size + 1))
                 raw = inflate.unconsumed_tail
@@ -331,12 +335,25 @@ async def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> by
     return b"".join(chunks)
 
 
-def _decompressor(content_encoding: str, url: str) -> Any:
+def _content_encoding(content_encoding: str, url: str) -> str | None:
     encoding = content_encoding.strip().lower()
     if encoding in ("", "identity"):
         return None
     if encoding in ("gzip", "x-gzip", "deflate"):
-        return zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib header, detected
+        return encoding
     raise PermanentFetchError(
         url, f"{url} sent Content-Encoding {content_encoding!r}, which was not asked for"
     )
+
+
+def _decompressor(encoding: str, first: bytes) -> Any:
+    """A gzip or zlib stream (the header says which); for 'deflate' without a zlib header,
+    raw deflate, which some servers send under that name (httpx reads it too)."""
+    if encoding == "deflate" and not first.startswith(b"\x1f\x8b") and not _zlib_header(first):
+        return zlib.decompressobj(-zlib.MAX_WBITS)
+    return zlib.decompressobj(zlib.MAX_WBITS | 32)
+
+
+def _zlib_header(first: bytes) -> bool:
+    """RFC 1950: compression method 8, and the first two bytes a multiple of 31."""
+    return len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0

@@ -7,10 +7,11 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-# Query parameters that only say how a reader arrived, never which page it is.
-# Sources: Google Analytics campaign parameters (utm_*), ad click ids of the big
-# platforms (gclid, fbclid, msclkid, ...), Mailchimp (mc_cid, mc_eid) and the
-# share/referrer tags news sites add to feed links.
+from courlan.clean import TRACKERS_RE
+
+# Query parameters that only say how a reader arrived, never which page it is: courlan's
+# maintained list (installed with trafilatura: campaign, click and affiliate ids, referrer
+# and session tags), and these, which news sites add to feed links and courlan misses.
 TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "at_")
 TRACKING_PARAMS = frozenset(
     {
@@ -46,6 +47,7 @@ TRACKING_PARAMS = frozenset(
         "xtor",
     }
 )
+SCRIPT_SUFFIXES = (".php", ".asp", ".aspx", ".jsp", ".cgi", ".cfm", ".pl")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SPACE_RUN = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -86,7 +88,9 @@ def normalize_inline(text: str | None, limit: int = MAX_TITLE_CHARS) -> str | No
 def canonical_url(url: str) -> str:
     """Lower-case scheme and host, no default port, no fragment, no tracking parameters.
 
-    The path is kept as it is (paths are case-sensitive on most servers).
+    The path is kept as it is (paths are case-sensitive on most servers), and so is the
+    order of the parameters that remain. Stored URLs follow a change of these rules through
+    a migration (storage/schema/006_canonical_urls.sql); their article ids stay.
     """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
@@ -95,12 +99,22 @@ def canonical_url(url: str) -> str:
     netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
     if parts.username:
         netloc = f"{parts.username}@{netloc}"
+    path = parts.path or "/"
+    # On a script's address (/, index.php, article.aspx), the query may be all that names the
+    # page ('?cid=4711'), so only the parameters that never name one are dropped there.
+    by_script = path.endswith("/") or path.lower().endswith(SCRIPT_SUFFIXES)
     query = [
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not key.lower().startswith(TRACKING_PREFIXES) and key.lower() not in TRACKING_PARAMS
+        if not _is_tracking(key.lower(), by_script)
     ]
-    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
+    return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+
+
+def _is_tracking(key: str, by_script: bool) -> bool:
+    if key.startswith(TRACKING_PREFIXES) or key in TRACKING_PARAMS:
+        return True
+    return not by_script and TRACKERS_RE.search(key) is not None
 
 
 def same_site(a: str, b: str) -> bool:

@@ -2,7 +2,10 @@
 
 Follows RFC 9309: a 4xx means no rules; a 5xx or an unreachable server means
 "not now", so the site's pages wait for a later run unless yesterday's copy is
-still at hand.
+still at hand. The rules are read by protego, which implements the RFC's matching
+(`*` and `$` in paths, the longest matching rule wins, Allow on a tie); the standard
+library's parser takes the first rule that matches and reads `*` and `$` literally,
+so `Disallow: /*.pdf$` let PDFs through.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import functools
 import logging
 from datetime import datetime
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
+
+from protego import Protego
 
 from extractors.fetch import ROBOTS_ACCEPT, Fetcher
 from newsmon.errors import FetchError, TransientFetchError
@@ -24,7 +28,7 @@ MAX_BYTES = 500 * 1024  # RFC 9309 lets crawlers ignore what comes after 500 KiB
 
 def allows(rules: RobotsTxt, url: str, agent: str) -> bool:
     """True when `rules` let `agent` fetch `url`."""
-    return rules.body is None or _parser(rules.body).can_fetch(agent, url)
+    return rules.body is None or _parser(rules.body).can_fetch(url, agent)
 
 
 def crawl_delay(rules: RobotsTxt, agent: str) -> float | None:
@@ -60,7 +64,5 @@ async def fetch_robots(
 
 
 @functools.lru_cache(maxsize=256)
-def _parser(body: str) -> RobotFileParser:
-    parser = RobotFileParser()
-    parser.parse(body.splitlines())
-    return parser
+def _parser(body: str) -> Protego:
+    return Protego.parse(body)

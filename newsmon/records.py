@@ -87,15 +87,21 @@ class FeedPoll:
 
 
 @dataclass(frozen=True, slots=True)
-class Article:
-    """What extraction made of a page: normalized text, metadata and fingerprints."""
+class PageFields:
+    """What a page says of itself (a page with no article text says no more than this)."""
 
     canonical_url: str
     title: str | None
-    author: str | None
+    author: str | None  # one or more names, ", "-separated
     site_name: str | None
-    language: str | None
+    language: str | None  # ISO 639, read from the text (the page's declaration as a hint)
     published_at: datetime | None  # from the page; the feed's time is preferred by the caller
+
+
+@dataclass(frozen=True, slots=True)
+class Article(PageFields):
+    """What extraction made of a page: normalized text, metadata and fingerprints."""
+
     text: str
     content_hash: str
     signature: Signature
@@ -119,6 +125,12 @@ class PageResult:
     article: Article | None = None
     status: int | None = None
     error: str | None = None
+    declared: PageFields | None = None  # a page without text: what it said of itself
+
+    @property
+    def fields(self) -> PageFields | None:
+        """The page's title, author, language, date...: from the article, or the page."""
+        return self.article or self.declared
 
     @property
     def retry_later(self) -> bool:

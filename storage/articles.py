@@ -154,3 +154,43 @@ def article_counts(conn: Conn) -> dict[str, int]:
         "analysis_failed",
     )
     return dict(zip(keys, row or (0,) * len(keys), strict=True))
+
+
+def recanonicalize_urls(conn: Conn) -> int:
+    """Rewrite stored entry and canonical URLs in the present canonical form; their ids stay.
+
+    Migration 006's rows (storage/db.py runs it in the migration's transaction). A URL
+    whose new form is stored already (as another row's URL) keeps its old form: that row
+    is the same page, and the seen-check finds either.
+    """
+    from extractors.normalize import canonical_url  # the URL rules; status never migrates
+
+    rows = conn.execute(
+        "SELECT article_id, url, canonical_url FROM articles WHERE url IS NOT NULL "
+        "ORDER BY fetched_at, article_id"
+    ).fetchall()
+    taken = {url for _, url, _ in rows}
+    changes: dict[str, list[object]] = {"article_id": [], "url": [], "canonical_url": []}
+    for article_id, url, canonical in rows:
+        new_url = canonical_url(url)
+        new_canonical = canonical_url(canonical) if canonical else canonical
+        if new_url != url and new_url in taken:
+            new_url = url
+        if (new_url, new_canonical) == (url, canonical):
+            continue
+        taken.add(new_url)
+        changes["article_id"].append(article_id)
+        changes["url"].append(new_url)
+        changes["canonical_url"].append(new_canonical)
+    if changes["article_id"]:
+        conn.execute(
+            "CREATE TEMP TABLE recanonicalized "
+            "(article_id BIGINT, url VARCHAR, canonical_url VARCHAR)"
+        )
+        insert_columns(conn, "recanonicalized", changes)
+        conn.execute(
+            "UPDATE articles SET url = r.url, canonical_url = r.canonical_url "
+            "FROM recanonicalized r WHERE articles.article_id = r.article_id"
+        )
+        conn.execute("DROP TABLE recanonicalized")
+    return len(changes["article_id"])

@@ -6,6 +6,7 @@ open, so the pipeline opens its connection only for short units of work.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
@@ -28,6 +29,9 @@ SQL_ROOT = resources.files("storage")
 # The storage format new files are written in: DuckDB 1.5's, which the duckdb-cli 1.5 that
 # analysts install from the package registry reads (DuckDB 2.0's own format it cannot).
 STORAGE_VERSION = "v1.5.0"
+# Migrations whose rows need Python (the URL rules live in extractors/normalize.py): run in
+# the migration's transaction, right after its SQL; imported only when one is pending.
+DATA_STEPS = {"006_canonical_urls.sql": "storage.articles:recanonicalize_urls"}
 
 
 @contextmanager
@@ -200,6 +204,9 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
             continue
         with transaction(conn):
             conn.execute(sql)
+            if name in DATA_STEPS:
+                module, function = DATA_STEPS[name].split(":")
+                getattr(importlib.import_module(module), function)(conn)
             conn.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
         log.info("applied migration %s", name)
         newly.append(name)

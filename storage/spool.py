@@ -20,7 +20,9 @@ from storage.analysis import analyse_run
 from storage.writer import store_run
 
 log = logging.getLogger(__name__)
-FORMAT = 4  # bump when RunRecords changes shape (4: the records moved to newsmon/records.py)
+# Bump when RunRecords changes shape (4: the records moved to newsmon/records.py; 5: pages
+# without text keep what they declared, PageResult.declared). Format 4 still reads.
+FORMAT = 5
 
 
 def spool_dir(db_path: Path) -> Path:
@@ -80,11 +82,21 @@ def _load(path: Path) -> RunRecords:
             f"{path} was spooled by another version of newsmon ({type(exc).__name__}: {exc}); "
             "run that version once to store it, or move the file away"
         ) from exc
-    if version != FORMAT:
+    if version == 4:
+        records = _from_format_4(records)
+    elif version != FORMAT:
         raise DatabaseError(
             f"{path} was spooled by another version of newsmon (format {version}, this one "
             f"reads {FORMAT}); run that version once to store it, or move the file away"
         )
     if not isinstance(records, RunRecords):
         raise DatabaseError(f"{path} holds no spooled run; move the file away")
+    return records
+
+
+def _from_format_4(records: RunRecords) -> RunRecords:
+    """Format 4 pages have no `declared` slot: fill it in as it would have been (none)."""
+    for page in records.batch.pages:
+        if not hasattr(page, "declared"):
+            object.__setattr__(page, "declared", None)  # frozen: set as unpickling does
     return records

@@ -282,18 +282,18 @@ def _append_row(
     run_id: str,
     now: datetime,
 ) -> None:
-    entry, item, article = page.entry, page.entry.item, page.article
+    entry, item, article, fields = page.entry, page.entry.item, page.article, page.fields
     values: dict[str, object] = {
         "article_id": article_id,
         "url": entry.url,
-        "canonical_url": article.canonical_url if article else entry.url,
+        "canonical_url": fields.canonical_url if fields else entry.url,
         "feed_url": entry.feed_url,
         "guid": item.guid,
-        "title": (article.title if article else None) or item.title,
-        "author": (article.author if article else None) or item.author,
-        "site_name": article.site_name if article else None,
-        "language": article.language if article else None,
-        "published_at": item.published_at or (article.published_at if article else None),
+        "title": (fields.title if fields else None) or item.title,
+        "author": (fields.author if fields else None) or item.author,
+        "site_name": fields.site_name if fields else None,
+        "language": fields.language if fields else None,
+        "published_at": item.published_at or (fields.published_at if fields else None),
         "fetched_at": now,
         "status": page.outcome,
         "text": article.text if article else None,

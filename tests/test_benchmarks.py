@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +71,56 @@ def test_hostile_inputs_benchmark() -> None:
     assert bomb["peak_mb"] < 2 * baseline["peak_mb"]  # the bomb was not expanded
     assert warc["exit_code"] == 0 and warc["stored"] == 39 and warc["skipped"] >= 1
     assert lz4["exit_code"] == 2
+
+
+def labelled_pages(folder: Path) -> Path:
+    """Two sample-site pages as the labelled real pages are laid out, with their truth."""
+    pages = {
+        "harbor-times/2025/01/aid-convoys-expand.html": ("Lina Haddad", "2025-01-22"),
+        "gulf-observer/news/cairo-truce-room.html": ("Omar Said", "2025-01-21"),
+    }
+    truth = []
+    for number, (relative, (author, day)) in enumerate(pages.items()):
+        body = (ROOT / "samples/site" / relative).read_bytes()
+        (folder / f"page-{number}.html.gz").write_bytes(gzip.compress(body))
+        truth.append(
+            {
+                "file": f"page-{number}.html.gz",
+                "url": f"https://site.example/{relative}",
+                "title": "",
+                "authors": [author] if author else [],
+                "publishing_date": day,
+                "body_text": "",
+            }
+        )
+    (folder / "ground-truth.json").write_text(json.dumps(truth))
+    return folder
+
+
+def test_extraction_benchmark_scores_newsmon_and_trafilatura(tmp_path: Path) -> None:
+    (figures,) = bench("extraction.py", "--pages", str(labelled_pages(tmp_path)))
+    assert figures["pages"] == 2
+    for side in ("newsmon", "trafilatura"):
+        assert set(figures[side]) >= {"body_f1", "date_right_day", "author_right"}
+    assert figures["newsmon"]["author_right"] == figures["newsmon"]["date_right_day"] == 1.0
+    assert figures["extract_article_ms"] > 0 and figures["speed_ratio"] > 0
+
+
+def test_pipeline_benchmark_on_real_pages(tmp_path: Path) -> None:
+    (figures,) = bench("pipeline.py", "--real", str(labelled_pages(tmp_path)))
+    assert figures["pages"] == 2
+    assert figures["default_topic"]["stored_ok"] == 2
+    assert figures["every_page_relevant"]["relevant"] == 2  # min_relevance 0: all of them
+
+
+@pytest.mark.parametrize("script", ["extraction.py", "pipeline.py"])
+def test_benchmarks_of_labelled_pages_say_when_there_are_none(script: str, tmp_path: Path) -> None:
+    option = "--pages" if script == "extraction.py" else "--real"
+    result = subprocess.run(
+        [sys.executable, f"benchmarks/{script}", option, str(tmp_path / "absent")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0 and "skipped" in result.stdout

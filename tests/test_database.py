@@ -54,6 +54,14 @@ def test_migration_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None
             "now()); INSERT INTO articles (article_id, url, fetched_at, status, text) VALUES "
             "(1, 'https://a.example/1', now(), 'ok', 'Some text')"
         )
+        # URLs in an earlier canonical form: courlan's rules drop 'itm_source' and 'campaign'.
+        conn.execute(
+            "INSERT INTO articles (article_id, url, canonical_url, fetched_at, status) VALUES "
+            "(4, 'https://a.example/4?itm_source=rss&page=2', "
+            "'https://a.example/4?itm_source=rss&page=2', now(), 'no_text'), "
+            "(5, 'https://a.example/5', NULL, now(), 'no_text'), "
+            "(6, 'https://a.example/5?campaign=x', NULL, now(), 'no_text')"
+        )
 
     with connect(db_path) as conn:
         assert migrate(conn) == [
@@ -61,12 +69,21 @@ def test_migration_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None
             "003_backfill.sql",
             "004_developments.sql",
             "005_failures.sql",
+            "006_canonical_urls.sql",
         ]
-        assert schema_version(conn) == "005_failures.sql"
+        assert schema_version(conn) == "006_canonical_urls.sql"
+        # Rewritten in place, ids kept; a form another row holds already is left alone.
+        assert conn.execute(
+            "SELECT article_id, url, canonical_url FROM articles WHERE article_id > 3 ORDER BY 1"
+        ).fetchall() == [
+            (4, "https://a.example/4?page=2", "https://a.example/4?page=2"),
+            (5, "https://a.example/5", None),
+            (6, "https://a.example/5?campaign=x", None),
+        ]
         assert conn.execute(
             "SELECT url, current_url, last_success_at IS NOT NULL FROM feeds"
         ).fetchall() == [("https://a.example/rss", "https://a.example/rss", True)]
-        assert conn.execute("SELECT url, text FROM articles").fetchall() == [
+        assert conn.execute("SELECT url, text FROM articles WHERE text IS NOT NULL").fetchall() == [
             ("https://a.example/1", "Some text")
         ]
         conn.execute(
@@ -127,6 +144,22 @@ def test_a_spool_file_that_cannot_be_read_is_kept_and_the_run_goes_on(
     broken.write_bytes(b"not a pickle")
     poll(*FEEDS)
     assert contents(db_path) == reference and broken.exists()
+
+
+def test_a_run_spooled_by_the_previous_format_is_stored(poll, db_path: Path) -> None:
+    # Written by newsmon before pages kept what they declared (spool format 4): three
+    # Harbor Times articles, spooled while the database was held.
+    spooled = spool_dir(db_path) / "format-4.pickle"
+    spooled.parent.mkdir(parents=True)
+    spooled.write_bytes((ROOT / "tests/resources/spool/format-4.pickle").read_bytes())
+    poll(HARBOR)
+    assert not spooled.exists()
+    runs = query(db_path, "SELECT id FROM poll_runs WHERE spooled")
+    assert runs == [("1054742a-89e7-4ea8-9b9a-5f67055ccf44",)]
+    stored = query(
+        db_path, "SELECT count(*) FROM articles WHERE run_id = ? AND status = 'ok'", [runs[0][0]]
+    )
+    assert stored == [(3,)]
 
 
 def harness_api_url() -> str:

@@ -10,6 +10,7 @@ import pytest
 from analysis.dedup import BANDS, compare, content_hash, signature
 from extractors.article import extract_article
 from extractors.seeds import load_seeds
+from newsmon.records import Article
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = {seed.name: seed for seed in load_seeds(ROOT / "seeds")}
@@ -20,7 +21,7 @@ SEED_003 = SEEDS["003_620d9e211269476d.txt"]
 def page_text(relative: str) -> str:
     path = ROOT / "samples" / "site" / relative
     article = extract_article(path.read_bytes(), f"http://site.example/{relative}")
-    assert article is not None
+    assert isinstance(article, Article)
     return article.text
 
 

@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import time
 import tracemalloc
+import zlib
 
 import pytest
 
@@ -186,6 +187,19 @@ def test_a_gzip_bomb_stops_at_the_cap(settings: Settings, fault) -> None:
     finally:
         tracemalloc.stop()
     assert peak_mb < 16  # the cap is 1 MiB; decoding it all would take 200
+
+
+@pytest.mark.parametrize("wbits", [-15, 15, 31], ids=["raw deflate", "zlib", "gzip"])
+def test_deflate_bodies_are_read_with_or_without_their_zlib_header(
+    settings: Settings, fault, wbits: int
+) -> None:
+    # "deflate" means a zlib stream (RFC 9110), but some servers send raw deflate under
+    # that name, and browsers and httpx read both.
+    page = "<p>Aid trucks crossed at Rafah.</p>" * 200
+    packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    body = packer.compress(page.encode()) + packer.flush()
+    url = fault("/deflated.html", body=body, headers={"Content-Encoding": "deflate"})
+    assert get(settings, url).body.decode() == page
 
 
 def test_requests_to_one_host_are_limited_and_spaced(settings: Settings, fault, site) -> None:

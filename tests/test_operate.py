@@ -204,7 +204,7 @@ def test_status_reads_next_to_an_analyst_and_never_migrates(poll, db_path: Path)
         assert time.monotonic() - started < 20  # did not wait out the lock
 
     with duckdb.connect(str(db_path)) as conn:  # as if an older newsmon had written it
-        conn.execute("DELETE FROM schema_migrations WHERE name = '005_failures.sql'")
+        conn.execute("DELETE FROM schema_migrations WHERE name >= '005'")
     line = one_line_error(newsmon("status", "--db", str(db_path)), code=1)
     assert "has not been upgraded" in line and "005_failures" in line
     assert query(db_path, "SELECT max(name) FROM schema_migrations") == [("004_developments.sql",)]
@@ -300,7 +300,7 @@ def test_the_snapshot_is_one_consistent_state_even_after_a_lost_export(
     folder = snapshot_dir(db_path)
     assert folder.is_symlink() and not leftover.exists()
     state = json.loads((folder / "snapshot.json").read_text())
-    assert state["run_id"] == report.run_id and state["schema_version"] == "005_failures.sql"
+    assert state["run_id"] == report.run_id and state["schema_version"] == "006_canonical_urls.sql"
     with duckdb.connect() as conn:
         for table, rows in state["rows"].items():
             in_file = conn.execute(f"SELECT count(*) FROM '{folder}/{table}.parquet'").fetchone()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,18 @@ def test_bad_pages_are_classified_and_transient_ones_retried(poll, db_path: Path
         "/faults/empty.html": "no_text",
     }
     assert report.pages_failed == 1 and report.pages_rejected == 3
+    # A page without text keeps what it declared: analysts still see it was published.
+    empty = query(
+        db_path,
+        "SELECT title, language, published_at FROM articles WHERE url LIKE '%/faults/empty.html'",
+    )
+    assert empty == [
+        (
+            "Vidéo : les camions d'aide entrent à Rafah",
+            "fr",
+            datetime(2025, 1, 20, 7, 15, tzinfo=UTC),
+        )
+    ]
     # The feed's state did not move, so the next run sees the entry again.
     assert query(db_path, "SELECT etag, body_hash FROM feeds") == [(None, None)]
 

@@ -22,6 +22,18 @@ SITE = Path(__file__).resolve().parent.parent / "samples" / "site"
         ("http://example.org:8080/x?fbclid=1&gclid=2&ref=rss", "http://example.org:8080/x"),
         ("https://example.org", "https://example.org/"),
         ("https://daysofpalestine.ps/?p=68409", "https://daysofpalestine.ps/?p=68409"),
+        # courlan's list: affiliate, campaign and session tags, in any position.
+        (
+            "https://news.example/2025/01/talks.html?itm_source=home&page=2&partnerid=9"
+            "&sessionid=abc&campaign=x",
+            "https://news.example/2025/01/talks.html?page=2",
+        ),
+        # On a script's address the query may name the page: only the sure trackers go.
+        (
+            "https://news.example/article.php?cid=4711&utm_medium=rss",
+            "https://news.example/article.php?cid=4711",
+        ),
+        ("https://news.example/?source=4711", "https://news.example/?source=4711"),
     ],
 )
 def test_canonical_url(url: str, canonical: str) -> None:
@@ -71,6 +83,10 @@ HEBREW = "הפסקת האש בעזה"
         (f"<p>{ARABIC}</p>".encode(), "text/html; charset=ascii", ARABIC, "utf-8"),
         ("<p>Café</p>".encode("latin-1"), 'text/html; charset="ISO-8859-1"', "Café", "cp1252"),
         (b"\xef\xbb\xbf<p>BOM</p>", None, "<p>BOM</p>", "utf-8-sig"),
+        # A CMS default left in place: UTF-8 bytes under an 8-bit declaration are UTF-8,
+        # not mojibake ("fÃ¼r"), in the header or in <meta>.
+        ("<p>Grüße für Zürich</p>".encode(), "text/html; charset=iso-8859-1", "für", "utf-8"),
+        (f'<meta charset="windows-1255"><p>{HEBREW}</p>'.encode(), "text/html", HEBREW, "utf-8"),
     ],
 )
 def test_decode_html(body: bytes, content_type: str | None, expected: str, codec: str) -> None:
