@@ -147,22 +147,26 @@ def write_site(folder: Path, pages: int, seed: int = 7) -> list[bytes]:
     news = folder / "news"
     news.mkdir(parents=True, exist_ok=True)
     bodies: list[bytes] = []
-    items = []
     for number in range(pages):
         page = article_page(number, rng, words).replace("/harbor-times/2025/01/", "/news/")
         (news / f"story-{number}.html").write_text(page, encoding="utf-8")
         bodies.append(page.encode("utf-8"))
-        items.append(
-            f"<item><title>Story {number}</title><link>{{base}}/news/story-{number}.html</link>"
-            f'<guid isPermaLink="false">story-{number}</guid></item>'
-        )
+    write_feed(news, [f"story-{number}" for number in range(pages)])
+    return bodies
+
+
+def write_feed(news: Path, names: list[str]) -> None:
+    """news/rss.xml listing news/<name>.html for each name ({base}: the server's address)."""
+    items = "".join(
+        f"<item><title>{name}</title><link>{{base}}/news/{name}.html</link>"
+        f'<guid isPermaLink="false">{name}</guid></item>'
+        for name in names
+    )
     (news / "rss.xml").write_text(
         '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Bench</title>'
-        + "".join(items)
-        + "</channel></rss>",
+        f"{items}</channel></rss>",
         encoding="utf-8",
     )
-    return bodies
 
 
 def _serve(root: str, hosts: list[str], ready: multiprocessing.Queue) -> None:

@@ -30,6 +30,7 @@ from common import (
     paired_ms,
     peak_rss_mb,
     warm_up_prefect,
+    write_feed,
     write_site,
 )
 
@@ -92,21 +93,12 @@ def write_real_site(pages: Path, folder: Path) -> list[bytes]:
 
     news = folder / "news"
     news.mkdir(parents=True)
-    bodies, items = [], []
+    bodies = []
     for number, page in enumerate(sorted(pages.glob("*.html.gz"))):
         body = gzip.decompress(page.read_bytes())
         (news / f"page-{number}.html").write_bytes(body)
         bodies.append(body)
-        items.append(
-            f"<item><title>Page {number}</title><link>{{base}}/news/page-{number}.html</link>"
-            f'<guid isPermaLink="false">page-{number}</guid></item>'
-        )
-    (news / "rss.xml").write_text(
-        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Real</title>'
-        + "".join(items)
-        + "</channel></rss>",
-        encoding="utf-8",
-    )
+    write_feed(news, [f"page-{number}" for number in range(len(bodies))])
     return bodies
 
 

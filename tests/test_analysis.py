@@ -108,3 +108,22 @@ def test_aliases_fold_spellings_into_one_name() -> None:
                     for f in s.facts}  # fmt: skip
     without = {f.text for s in analyse("Qatari officials met in Doha.") for f in s.facts}
     assert with_aliases == {"qatar", "doha"} and without == {"doha"}
+
+
+def test_the_language_model_is_cached_uncompressed_and_read_without_a_cache(
+    tmp_path, monkeypatch
+) -> None:
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    from analysis import language
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = language._model(MODEL_DIR / MODEL_FILE)  # decompresses into the cache
+    (cached,) = (tmp_path / "cache" / "newsmon").glob("py3langid-*-model.npz")
+    again = language._model(MODEL_DIR / MODEL_FILE)  # reads the cached copy
+    assert first[2] == again[2] and len(first[2]) > 100  # the same languages
+    assert first[0].shape == again[0].shape and cached.stat().st_size > 10_000_000
+
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
+    assert language._model(MODEL_DIR / MODEL_FILE)[2] == first[2]  # no cache: read as shipped
