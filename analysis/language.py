@@ -9,10 +9,12 @@ n-grams, numpy only) reads 1,000 characters in about 0.4 ms; loading its model t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import lzma
 import os
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +45,10 @@ def _model(packed: Path) -> tuple[Any, ...]:
     from py3langid import __version__, modelio
 
     cached = _cache_dir() / f"py3langid-{__version__}-model.npz"
+    partial = cached.with_suffix(f".{os.getpid()}.partial")
     try:
         if not cached.exists():
             cached.parent.mkdir(parents=True, exist_ok=True)
-            partial = cached.with_suffix(f".{os.getpid()}.partial")
             with lzma.open(packed) as source, partial.open("wb") as target:
                 shutil.copyfileobj(source, target, 1 << 20)
             partial.replace(cached)  # whole or not at all, whichever process gets there first
@@ -59,7 +61,10 @@ def _model(packed: Path) -> tuple[Any, ...]:
                 modelio._to_array(data["nextmove_row"]),
                 data["out_feat"].tolist(),
             )
-    except (OSError, KeyError, ValueError):
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        for leftover in (partial, cached):  # a damaged copy (a full disk, say) is made again
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
         return tuple(modelio.load_model(packed))
 
 

@@ -124,6 +124,9 @@ def test_the_language_model_is_cached_uncompressed_and_read_without_a_cache(
     assert first[2] == again[2] and len(first[2]) > 100  # the same languages
     assert first[0].shape == again[0].shape and cached.stat().st_size > 10_000_000
 
+    cached.write_bytes(cached.read_bytes()[:1000])  # damaged: read as shipped, then redone
+    assert language._model(MODEL_DIR / MODEL_FILE)[2] == first[2] and not cached.exists()
+
     (tmp_path / "not-a-folder").write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
     assert language._model(MODEL_DIR / MODEL_FILE)[2] == first[2]  # no cache: read as shipped
