@@ -15,10 +15,12 @@ story, so analysis is skipped for them) and with a topic every page is relevant 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import tempfile
 import time
+import tomllib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -40,9 +42,6 @@ POLITENESS_OFF = {
     "NEWSMON_PER_HOST": "10",
     "NEWSMON_SNAPSHOT": "false",
 }
-# The topic tables of the real-pages runs: the feeds file's own, and one no page misses.
-DEFAULT_TOPIC = "skip_off_topic = false"
-EVERY_PAGE_RELEVANT = "min_relevance = 0.0\nskip_off_topic = false"
 
 
 def bare_extraction(bodies: list[bytes], workers: int) -> float:
@@ -71,16 +70,26 @@ def per_page_cpu(bodies: list[bytes]) -> tuple[float, float]:
     )
 
 
-def timed_poll(
-    folder: Path, base: str, database: str, topic: str | None = None
-) -> tuple[float, object]:
+def topic_table(**overrides: object) -> str:
+    """The feeds file's [topic] table, aliases and all, with `overrides`, as TOML."""
+    topic = tomllib.loads((ROOT / "feeds.toml").read_text(encoding="utf-8"))["topic"]
+    topic = topic | overrides
+    aliases = topic.pop("aliases", {})
+    lines = ["[topic]", *(f"{key} = {json.dumps(value)}" for key, value in topic.items())]
+    lines += [
+        "[topic.aliases]",
+        *(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in aliases.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def timed_poll(folder: Path, base: str, database: str, topic: str = "") -> tuple[float, object]:
     """Seconds for one poll-feeds run of the site's feed into `database`, and its report."""
     from extractors.collect import close_extraction_pools
     from flows.poll import poll_feeds
 
     feeds = folder / "feeds.toml"
-    table = f"\n[topic]\n{topic}\n" if topic else ""
-    feeds.write_text(f'[[feeds]]\nurl = "{base}/news/rss.xml"\nname = "bench"\n{table}')
+    feeds.write_text(f'[[feeds]]\nurl = "{base}/news/rss.xml"\nname = "bench"\n{topic}')
     close_extraction_pools()  # each run starts its own, as each scheduled run's process does
     started = time.perf_counter()
     report = poll_feeds(feeds_file=str(feeds), db_path=str(folder / database))
@@ -136,8 +145,6 @@ def synthetic(pages: int, workers: int) -> None:
 
 def real(pages: Path, workers: int) -> None:
     """The real pages, with the default topic and with every page relevant."""
-    seeds_topic = (ROOT / "feeds.toml").read_text(encoding="utf-8").split("[topic]", 1)[1]
-    keywords = next(line for line in seeds_topic.splitlines() if line.startswith("keywords"))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         bodies = write_real_site(pages, folder / "site")
@@ -146,8 +153,9 @@ def real(pages: Path, workers: int) -> None:
         with SiteProcess(folder / "site") as site:
             warm_up_prefect()
             for name, topic in (
-                ("default_topic", f"{keywords}\n{DEFAULT_TOPIC}"),
-                ("every_page_relevant", f"{keywords}\n{EVERY_PAGE_RELEVANT}"),
+                # Every entry is fetched in both: the topic decides only what is analysed.
+                ("default_topic", topic_table(skip_off_topic=False)),
+                ("every_page_relevant", topic_table(skip_off_topic=False, min_relevance=0.0)),
             ):
                 seconds, report = timed_poll(folder, site.base_url, f"{name}.duckdb", topic)
                 figures[name] = {

@@ -192,8 +192,10 @@ def _authors(
     the author meta tags, rel=author links, then the page's byline; failing all, the
     JSON-LD article's author even if it is the publisher."""
 
+    declared = _ld_names(ld.get("author"))
+
     def sources() -> Iterator[Iterable[str]]:
-        yield _ld_names(ld.get("author"))
+        yield declared
         for key in AUTHOR_META:
             values = meta.get(key, [])
             yield (_first_last(v) for v in values) if key == "dc.creator" else values
@@ -205,7 +207,7 @@ def _authors(
         if names:
             return ", ".join(names)
     # Nobody named: the organisation the JSON-LD article declares as its author, if any.
-    return ", ".join(_names(_ld_names(ld.get("author")), set())) or None
+    return ", ".join(_names(declared, set())) or None
 
 
 def _bylines(tree: HtmlElement) -> Iterator[str]:

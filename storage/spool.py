@@ -82,16 +82,14 @@ def _load(path: Path) -> RunRecords:
             f"{path} was spooled by another version of newsmon ({type(exc).__name__}: {exc}); "
             "run that version once to store it, or move the file away"
         ) from exc
-    if version == 4:
-        records = _from_format_4(records)
-    elif version != FORMAT:
+    if version not in (4, FORMAT):
         raise DatabaseError(
             f"{path} was spooled by another version of newsmon (format {version}, this one "
             f"reads {FORMAT}); run that version once to store it, or move the file away"
         )
     if not isinstance(records, RunRecords):
         raise DatabaseError(f"{path} holds no spooled run; move the file away")
-    return records
+    return _from_format_4(records) if version == 4 else records
 
 
 def _from_format_4(records: RunRecords) -> RunRecords:
