@@ -82,10 +82,17 @@ _BYLINE_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _ROLE_SUFFIX = re.compile(r"\s*(?:\([^)]*\)|\s[/–—-]\s.*)$")  # "Name (abc)", "Name / Journalist"
-_NOT_A_NAME = re.compile(r"@|https?:|www\.|\.(?:com|de|org|net|co\.uk)\b|^\W*\d+\W*$", re.I)
+_ADDRESS = re.compile(r"@|https?:|www\.", re.I)
+_NOT_A_NAME = re.compile(_ADDRESS.pattern + r"|\.(?:com|de|org|net|co\.uk)\b|^\W*\d+\W*$", re.I)
 _BYLINE = XPath(
     '//*[contains(@class, "uthor") or contains(@class, "yline") or contains(@id, "uthor")'
     ' or contains(@itemprop, "author")]'
+)
+# Links to one author's page (/autoren/name/max-kolter, /author/jane-doe), not to the list
+# of authors (/autoren): the last resort.
+_AUTHOR_LINK = XPath(
+    '//a[re:test(@href, "/(author|autor|auteur|yazar)[a-z]*/[^/?#]", "i")]',
+    namespaces={"re": "http://exslt.org/regular-expressions"},
 )
 _COMMENTS = re.compile("comment|respon|reply|caption|credit|teaser|related", re.IGNORECASE)
 _DATE_OR_TIME = re.compile(r"\b\d[\d.:/-]*(?:\s*(?:uhr|am|pm|h))?\b", re.IGNORECASE)
@@ -189,8 +196,8 @@ def _authors(
     tree: HtmlElement, meta: dict[str, list[str]], ld: dict[str, Any], publishers: set[str]
 ) -> str | None:
     """The first source that names someone other than the publisher: the JSON-LD article,
-    the author meta tags, rel=author links, then the page's byline; failing all, the
-    JSON-LD article's author even if it is the publisher."""
+    the author meta tags, rel=author links, the page's byline, then links to author pages;
+    failing all, the JSON-LD article's author as declared, even if it is the publisher."""
 
     declared = _ld_names(ld.get("author"))
 
@@ -199,27 +206,29 @@ def _authors(
         for key in AUTHOR_META:
             values = meta.get(key, [])
             yield (_first_last(v) for v in values) if key == "dc.creator" else values
-        yield tree.xpath('//a[@rel="author"]//text()')
-        yield from ([line] for line in _bylines(tree))
+        yield (link.text_content() for link in tree.xpath('//a[@rel="author"]'))
+        yield from ([line] for line in _marked_lines(tree, _BYLINE))
+        yield _marked_lines(tree, _AUTHOR_LINK)
 
     for candidates in sources():
         names = _names(candidates, publishers)
         if names:
             return ", ".join(names)
-    # Nobody named: the organisation the JSON-LD article declares as its author, if any.
-    return ", ".join(_names(declared, set())) or None
+    # Nobody named: whom the JSON-LD article credits ("ndr.de", "Guardian staff reporter").
+    return ", ".join(n for n in dict.fromkeys(declared) if not _ADDRESS.search(n)) or None
 
 
-def _bylines(tree: HtmlElement) -> Iterator[str]:
-    """Short texts of elements marked as an author or byline, outside reader comments.
+def _marked_lines(tree: HtmlElement, marked: XPath) -> Iterator[str]:
+    """Short texts of the elements `marked` selects (bylines, say), outside reader comments.
 
     One cheap XPath; trafilatura's own byline search prunes a copy of the whole tree
-    and costs 30-90 ms on a large news page."""
-    for element in _BYLINE(tree):
+    and costs 30-90 ms on a large news page. Child elements' texts are kept apart, so
+    "<b>Sommer</b><i>Sendung: hr</i>" is not read as one word."""
+    for element in marked(tree):
         marks = (f"{a.get('class', '')} {a.get('id', '')}" for a in element.iterancestors())
         if any(_COMMENTS.search(mark) for mark in marks):
             continue
-        line = _DATE_OR_TIME.sub(" ", " ".join(element.text_content().split())).strip()
+        line = _DATE_OR_TIME.sub(" ", " ".join(" ".join(element.itertext()).split())).strip()
         if 0 < len(line) <= MAX_BYLINE_CHARS:
             yield line
 
@@ -241,8 +250,8 @@ def _is_name(name: str, publishers: set[str]) -> bool:
     words = name.split()
     if not 0 < len(words) <= MAX_NAME_WORDS or len(name) > MAX_NAME_CHARS:
         return False
-    if _NOT_A_NAME.search(name) or _is_phrase(words):
-        return False
+    if _NOT_A_NAME.search(name) or ":" in name or _is_phrase(words):
+        return False  # a colon left after the byline's "By:" labels something else
     key = _key(name)
     return bool(key) and not any(
         key == p or (len(p) >= 3 and key.startswith(p)) for p in publishers

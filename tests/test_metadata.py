@@ -83,6 +83,38 @@ def test_the_byline_names_the_authors_when_the_tags_only_name_the_publisher() ->
     assert extract(body).author == "Sara Cohen, Daniel Levi"
 
 
+def test_a_name_split_over_elements_in_a_rel_author_link_is_one_name() -> None:
+    link = '<p>By <a rel="author" href="/team/sara"><span>Sara</span> <b>Cohen</b></a></p>'
+    assert extract(page(SITE, extra=link)).author == "Sara Cohen"
+
+
+def test_a_link_to_one_author_s_page_names_the_author_a_link_to_the_list_does_not() -> None:
+    links = (
+        '<p><a href="/authors/">Our authors</a> <a href="/autoren">Autoren</a></p>'
+        '<p>Text: <a href="/autoren/name/sara-cohen">Dr. Sara Cohen</a></p>'
+    )
+    assert extract(page(SITE, extra=links)).author == "Dr. Sara Cohen"
+
+
+def test_a_labelled_line_in_a_byline_is_not_an_author() -> None:
+    """'Quelle: dpa' (the source), 'Foto: ...', 'Sendung: ...' label something else."""
+    bylines = (
+        '<p class="byline">Quelle: dpa</p>'
+        '<p class="author">Foto: Sara Cohen<span>Sendung: Morning Show</span></p>'
+    )
+    assert extract(page(SITE, extra=bylines)).author is None
+
+
+@pytest.mark.parametrize("credited", ["harbortimes.com", "Harbor Times staff reporter"])
+def test_whom_the_json_ld_article_credits_is_kept_when_nobody_is_named(credited: str) -> None:
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Talks",'
+        f' "author": {{"@type": "Organization", "name": "{credited}"}}}}</script>'
+    )
+    body = page(SITE + '<meta name="author" content="Harbor Times">' + ld)
+    assert extract(body).author == credited
+
+
 def test_dublin_core_creators_are_given_name_first_and_all_kept() -> None:
     head = (
         '<meta name="dc.creator" content="Haddad, Lina">'
