@@ -155,14 +155,14 @@ def write_site(folder: Path, pages: int, seed: int = 7) -> list[bytes]:
     return bodies
 
 
-def write_feed(news: Path, names: list[str]) -> None:
-    """news/rss.xml listing news/<name>.html for each name ({base}: the server's address)."""
+def write_feed(news: Path, names: list[str], feed: str = "rss.xml") -> None:
+    """news/<feed> listing news/<name>.html for each name ({base}: the server's address)."""
     items = "".join(
         f"<item><title>{name}</title><link>{{base}}/news/{name}.html</link>"
         f'<guid isPermaLink="false">{name}</guid></item>'
         for name in names
     )
-    (news / "rss.xml").write_text(
+    (news / feed).write_text(
         '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Bench</title>'
         f"{items}</channel></rss>",
         encoding="utf-8",

@@ -10,6 +10,8 @@ Synthetic pages by default; `--real [FOLDER]` serves real news pages instead
 polled twice: with the default topic (a general feed: most pages are not about the
 story, so analysis is skipped for them) and with a topic every page is relevant to
 (the cost of analysis shows). Every entry is fetched in both (skip_off_topic off).
+A one-page run of each (pipeline and bare) gives what a run costs whatever its size,
+so the per-page ratio shows apart from the fixed costs of a run.
 """
 
 from __future__ import annotations
@@ -83,13 +85,15 @@ def topic_table(**overrides: object) -> str:
     return "\n".join(lines) + "\n"
 
 
-def timed_poll(folder: Path, base: str, database: str, topic: str = "") -> tuple[float, object]:
-    """Seconds for one poll-feeds run of the site's feed into `database`, and its report."""
+def timed_poll(
+    folder: Path, base: str, database: str, topic: str = "", feed: str = "rss.xml"
+) -> tuple[float, object]:
+    """Seconds for one poll-feeds run of the site's `feed` into `database`, and its report."""
     from extractors.collect import close_extraction_pools
     from flows.poll import poll_feeds
 
     feeds = folder / "feeds.toml"
-    feeds.write_text(f'[[feeds]]\nurl = "{base}/news/rss.xml"\nname = "bench"\n{topic}')
+    feeds.write_text(f'[[feeds]]\nurl = "{base}/news/{feed}"\nname = "bench"\n{topic}')
     close_extraction_pools()  # each run starts its own, as each scheduled run's process does
     started = time.perf_counter()
     report = poll_feeds(feeds_file=str(feeds), db_path=str(folder / database))
@@ -108,6 +112,7 @@ def write_real_site(pages: Path, folder: Path) -> list[bytes]:
         (news / f"page-{number}.html").write_bytes(body)
         bodies.append(body)
     write_feed(news, [f"page-{number}" for number in range(len(bodies))])
+    write_feed(news, ["page-0"], "one.xml")
     return bodies
 
 
@@ -149,18 +154,22 @@ def real(pages: Path, workers: int) -> None:
         folder = Path(tmp)
         bodies = write_real_site(pages, folder / "site")
         limit = min(bare_extraction(bodies, workers) for _ in range(2))
+        bare_fixed = min(bare_extraction(bodies[:1], workers) for _ in range(2))
         figures = {}
         with SiteProcess(folder / "site") as site:
             warm_up_prefect()
+            default = topic_table(skip_off_topic=False)
+            fixed, _ = timed_poll(folder, site.base_url, "one.duckdb", default, "one.xml")
             for name, topic in (
                 # Every entry is fetched in both: the topic decides only what is analysed.
-                ("default_topic", topic_table(skip_off_topic=False)),
+                ("default_topic", default),
                 ("every_page_relevant", topic_table(skip_off_topic=False, min_relevance=0.0)),
             ):
                 seconds, report = timed_poll(folder, site.base_url, f"{name}.duckdb", topic)
                 figures[name] = {
                     "pipeline_articles_per_s": round(len(bodies) / seconds, 1),
                     "ratio": round(limit / seconds, 3),
+                    "per_page_ratio": round((limit - bare_fixed) / (seconds - fixed), 3),
                     "stored_ok": report.articles_new + report.duplicates,  # type: ignore[attr-defined]
                     "relevant": _relevant(folder / f"{name}.duckdb"),
                     "developments": report.developments,  # type: ignore[attr-defined]
@@ -172,6 +181,8 @@ def real(pages: Path, workers: int) -> None:
         page_kb=round(sum(map(len, bodies)) / len(bodies) / 1024, 1),
         cores=workers,
         bare_articles_per_s=round(len(bodies) / limit, 1),
+        run_fixed_cost_s=round(fixed, 2),
+        bare_fixed_cost_s=round(bare_fixed, 2),
         **figures,
         target_ratio_default_topic=0.8,
         extract_article_ms=ours_ms,

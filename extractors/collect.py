@@ -180,11 +180,29 @@ def extraction_pool(workers: int) -> Executor | None:
         return _pools[workers]
 
 
+def start_extraction_pool(workers: int) -> None:
+    """Start the pool in the background: its processes load trafilatura and the language
+    model (about half a second of CPU each) while the run opens the database and polls."""
+
+    def start() -> None:
+        try:
+            extraction_pool(workers)
+        except Exception as exc:  # the pool's first real use tries again and says why
+            log.debug("extraction pool did not start in the background: %r", exc)
+
+    threading.Thread(target=start, name="newsmon-pool-start", daemon=True).start()
+
+
 def close_extraction_pools() -> None:
     """Stop the pools' processes now. Interpreter exit does it too, but a multiprocessing
-    child exits without running exit handlers, and would wait for them forever."""
-    while _pools:
-        _pools.popitem()[1].shutdown(cancel_futures=True)
+    child exits without running exit handlers, and would wait for them forever.
+
+    Waits for a pool still starting (start_extraction_pool), so none outlives this."""
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.shutdown(cancel_futures=True)
 
 
 async def _bounded(items: Iterable[T], work: Callable[[T], Awaitable[R]], limit: int) -> list[R]:

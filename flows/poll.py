@@ -247,6 +247,7 @@ def poll_and_store(
     """The pipeline's story, one task per step."""
     started_at = datetime.now(UTC)
     settings.check_ready()  # a deployment's worker gets here without the CLI's checks
+    collect.start_extraction_pool(settings.extract_workers)
     feeds = load_feeds(settings.feeds_path)
     seeds = load_seeds(settings.seeds_path)
     topic = load_topic(settings.feeds_path, [seed.text for seed in seeds])
