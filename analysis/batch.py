@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from analysis.facts import Sentence, analyse, name_variants
-from analysis.novelty import development_id, is_development, is_known
+from analysis.novelty import development_id, is_development, is_headline, is_known
 from analysis.stories import Story, StoryIndex, common_words, story_terms
 from analysis.text import content_words
 from analysis.topic import Topic
@@ -197,7 +197,9 @@ def _collect_facts(
                 findings.figures, article.article_id, position, figure.metric, figure.value,
                 figure.unit, sentence.text, article.published_at,
             )  # fmt: skip
-        if article.is_seed or not is_development(sentence, new):
+        if article.is_seed or is_headline(sentence.text, article.title):
+            continue
+        if not is_development(sentence, new):
             continue
         _append(
             findings.developments,

@@ -11,8 +11,10 @@ import hashlib
 from collections.abc import Iterable
 
 from analysis.facts import NAME, TERM, Fact, Sentence, name_variants
+from analysis.text import fold, words
 
 NEW_TERMS_SHARE = 0.5  # caseless sentences: share of unseen content words that makes news
+MIN_HEADLINE_PART = 3  # words: a shorter run of the headline is a phrase any sentence may hold
 
 
 def fact_keys(sentences: Iterable[Sentence]) -> set[int]:
@@ -44,6 +46,17 @@ def is_development(sentence: Sentence, new: list[Fact]) -> bool:
         new_terms = sum(f.kind == TERM for f in new)
         return len(new) > new_terms or new_terms >= NEW_TERMS_SHARE * terms
     return True
+
+
+def is_headline(sentence: str, title: str | None) -> bool:
+    """The article's headline repeated in its text, whole or a run of three words or more
+    of it: a digest shows the headline already, so it is never a development of its own."""
+    said, headline = words(fold(sentence)), words(fold(title or ""))
+    if not said or not headline:
+        return False
+    if said == headline:
+        return True
+    return len(said) >= MIN_HEADLINE_PART and f" {' '.join(said)} " in f" {' '.join(headline)} "
 
 
 def development_id(article_id: int, position: int) -> int:

@@ -13,6 +13,7 @@ import re
 import resource
 import sys
 import time
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,14 @@ sys.path.insert(0, str(ROOT))  # run as `python benchmarks/x.py` from a checkout
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+# A local site is polled as fast as it answers: politeness is a deliberate throttle, not a cost.
+POLITENESS_OFF = {
+    "NEWSMON_ALLOW_PRIVATE_HOSTS": "127.0.0.1/32",
+    "NEWSMON_HOST_DELAY": "0",
+    "NEWSMON_PER_HOST": "10",
+    "NEWSMON_SNAPSHOT": "false",
+}
 
 TEMPLATE = ROOT / "samples/site/harbor-times/2025/01/aid-convoys-expand.html"
 _BODY = re.compile(r'<div class="story-body">.*?</div>', re.S)
@@ -252,3 +261,31 @@ def write_warc_response(writer: Any, url: str, body: bytes) -> None:
     writer.write_record(
         writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
     )
+
+
+def topic_table(**overrides: object) -> str:
+    """The feeds file's [topic] table, aliases and all, with `overrides`, as TOML."""
+    topic = tomllib.loads((ROOT / "feeds.toml").read_text(encoding="utf-8"))["topic"]
+    topic = topic | overrides
+    aliases = topic.pop("aliases", {})
+    lines = ["[topic]", *(f"{key} = {json.dumps(value)}" for key, value in topic.items())]
+    lines += [
+        "[topic.aliases]",
+        *(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in aliases.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def timed_poll(
+    folder: Path, base: str, database: str, topic: str = "", feed: str = "rss.xml"
+) -> tuple[float, object]:
+    """Seconds for one poll-feeds run of the site's `feed` into `database`, and its report."""
+    from extractors.collect import close_extraction_pools
+    from flows.poll import poll_feeds
+
+    feeds = folder / "feeds.toml"
+    feeds.write_text(f'[[feeds]]\nurl = "{base}/news/{feed}"\nname = "bench"\n{topic}')
+    close_extraction_pools()  # each run starts its own, as each scheduled run's process does
+    started = time.perf_counter()
+    report = poll_feeds(feeds_file=str(feeds), db_path=str(folder / database))
+    return time.perf_counter() - started, report

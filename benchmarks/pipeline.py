@@ -17,33 +17,26 @@ so the per-page ratio shows apart from the fixed costs of a run.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import tempfile
 import time
-import tomllib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from common import (
     EVAL,
-    ROOT,
+    POLITENESS_OFF,
     SiteProcess,
     emit,
     paired_ms,
     peak_rss_mb,
+    timed_poll,
+    topic_table,
     warm_up_prefect,
     write_feed,
     write_site,
 )
-
-POLITENESS_OFF = {
-    "NEWSMON_ALLOW_PRIVATE_HOSTS": "127.0.0.1/32",
-    "NEWSMON_HOST_DELAY": "0",
-    "NEWSMON_PER_HOST": "10",
-    "NEWSMON_SNAPSHOT": "false",
-}
 
 
 def bare_extraction(bodies: list[bytes], workers: int) -> float:
@@ -70,34 +63,6 @@ def per_page_cpu(bodies: list[bytes]) -> tuple[float, float]:
         lambda body, url: trafilatura.extract(body),
         [(body, f"http://bench/{n}.html") for n, body in enumerate(bodies)],
     )
-
-
-def topic_table(**overrides: object) -> str:
-    """The feeds file's [topic] table, aliases and all, with `overrides`, as TOML."""
-    topic = tomllib.loads((ROOT / "feeds.toml").read_text(encoding="utf-8"))["topic"]
-    topic = topic | overrides
-    aliases = topic.pop("aliases", {})
-    lines = ["[topic]", *(f"{key} = {json.dumps(value)}" for key, value in topic.items())]
-    lines += [
-        "[topic.aliases]",
-        *(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in aliases.items()),
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def timed_poll(
-    folder: Path, base: str, database: str, topic: str = "", feed: str = "rss.xml"
-) -> tuple[float, object]:
-    """Seconds for one poll-feeds run of the site's `feed` into `database`, and its report."""
-    from extractors.collect import close_extraction_pools
-    from flows.poll import poll_feeds
-
-    feeds = folder / "feeds.toml"
-    feeds.write_text(f'[[feeds]]\nurl = "{base}/news/{feed}"\nname = "bench"\n{topic}')
-    close_extraction_pools()  # each run starts its own, as each scheduled run's process does
-    started = time.perf_counter()
-    report = poll_feeds(feeds_file=str(feeds), db_path=str(folder / database))
-    return time.perf_counter() - started, report
 
 
 def write_real_site(pages: Path, folder: Path) -> list[bytes]:

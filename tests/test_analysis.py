@@ -9,7 +9,7 @@ import pytest
 from analysis import batch
 from analysis.batch import Analysis
 from analysis.facts import NAME, TERM, Fact, Sentence, analyse
-from analysis.novelty import fact_keys, is_development, is_known
+from analysis.novelty import fact_keys, is_development, is_headline, is_known
 from analysis.stories import STORY_WINDOW, Story, StoryIndex, story_terms, window_start
 from analysis.text import content_words
 from analysis.topic import build_topic
@@ -130,3 +130,20 @@ def test_the_language_model_is_cached_uncompressed_and_read_without_a_cache(
     (tmp_path / "not-a-folder").write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
     assert language._model(MODEL_DIR / MODEL_FILE)[2] == first[2]  # no cache: read as shipped
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Aid convoys reach Gaza as the truce holds.", True),  # the headline again
+        ("AID CONVOYS reach Gaza", True),  # a run of it, case aside
+        ("Aid convoys", False),  # two words: a phrase, not the headline
+        ("Aid convoys reach Rafah as the truce holds.", False),
+        ("Convoys reach Gaza as the truce holds, officials said on Tuesday.", False),
+    ],
+)
+def test_the_headline_or_a_run_of_it_is_recognised_and_nothing_else(
+    sentence: str, expected: bool
+) -> None:
+    assert is_headline(sentence, "Aid convoys reach Gaza as the truce holds") is expected
+    assert not is_headline(sentence, None)

@@ -113,9 +113,95 @@ def test_pipeline_benchmark_on_real_pages(tmp_path: Path) -> None:
     assert figures["every_page_relevant"]["relevant"] == 2  # min_relevance 0: all of them
 
 
-@pytest.mark.parametrize("script", ["extraction.py", "pipeline.py"])
-def test_benchmarks_of_labelled_pages_say_when_there_are_none(script: str, tmp_path: Path) -> None:
-    option = "--pages" if script == "extraction.py" else "--real"
+AID_EN = (
+    "Aid convoys reach Gaza as the truce holds\n\n"
+    "Forty trucks carrying flour, medicine and fuel crossed into Gaza on Tuesday, the third day "
+    "of the truce, officials at the Kerem Shalom crossing said.\n\n"
+    "The United Nations said it hoped to raise the number to 200 trucks a day next week."
+)
+AID_FR = (
+    "Les convois d'aide arrivent à Gaza tandis que la trêve tient\n\n"
+    "Quarante camions transportant de la farine, des médicaments et du carburant sont entrés "
+    "mardi dans Gaza, troisième jour de la trêve, ont indiqué les responsables du point de "
+    "passage de Kerem Shalom.\n\n"
+    "Les Nations unies espèrent porter ce nombre à 200 camions par jour la semaine prochaine."
+)
+HARBOUR_EN = (
+    "Harbour city opens its new ferry terminal\n\n"
+    "The ferry terminal on the north quay opened on Monday after three years of building work, "
+    "and the first boats to the islands left at dawn with 600 passengers on board."
+)
+HARBOUR_DE = (
+    "Hafenstadt eröffnet ihr neues Fährterminal\n\n"
+    "Das Fährterminal am Nordkai wurde am Montag nach drei Jahren Bauzeit eröffnet, und die "
+    "ersten Schiffe zu den Inseln legten im Morgengrauen mit 600 Fahrgästen an Bord ab."
+)
+
+
+def signal_data(folder: Path) -> Path:
+    """Translations and judged pairs written here, in the labelled files' formats."""
+    texts = [("aid", "en", True, AID_EN), ("aid", "fr", False, AID_FR)]
+    texts += [("harbour", "en", True, HARBOUR_EN), ("harbour", "de", False, HARBOUR_DE)]
+    wmt = [
+        {
+            "article_id": f"{c}|{lang}",
+            "cluster_id": c,
+            "lang": lang,
+            "is_original": first,
+            "group": "handwritten",
+            "text": text,
+        }
+        for c, lang, first, text in texts
+    ]
+    aid, harbour = (t.replace("\n\n", "  ", 1).replace("\n\n", " ") for t in (AID_EN, HARBOUR_EN))
+    copy = aid.replace("on Tuesday", "on Tuesday morning") + " Lorries queued for hours."
+    pairs = [
+        {
+            "pair_id": "1_2",
+            "lang1": "en",
+            "lang2": "en",
+            "text1": aid,
+            "text2": copy,
+            "Overall": 1.0,
+        },
+        {
+            "pair_id": "1_3",
+            "lang1": "en",
+            "lang2": "en",
+            "text1": aid,
+            "text2": harbour,
+            "Overall": 4.0,
+        },
+        {
+            "pair_id": "3_4",
+            "lang1": "en",
+            "lang2": "de",
+            "text1": harbour,
+            "text2": HARBOUR_DE.replace("\n\n", "  "),
+            "Overall": 2.5,
+        },
+    ]
+    for name, records in (("wmt21-news-translations", wmt), ("semeval2022-pairs-dev", pairs)):
+        lines = "".join(json.dumps(record) + "\n" for record in records)
+        (folder / f"{name}.jsonl.gz").write_bytes(gzip.compress(lines.encode()))
+    return folder
+
+
+def test_signal_benchmark_reports_translations_and_judged_pairs(tmp_path: Path) -> None:
+    translations, pairs = bench("signal_quality.py", "--data", str(signal_data(tmp_path)))
+    assert translations["originals"] == translations["translations"] == 2
+    assert set(translations["per_language_pair"]) == {"en->fr", "en->de"}
+    assert 0 <= translations["recognised"] <= 1
+    assert translations["developments_per_original"] > 0  # the originals' facts are new
+    assert pairs["pairs"] == 3 and pairs["very_similar"] == pairs["very_dissimilar"] == 1
+    assert pairs["very_similar_in_one_story"] == 1.0  # a light edit: a near-duplicate
+    assert pairs["very_dissimilar_merged"] == 0.0
+    assert pairs["spearman"] is not None and pairs["spearman"] > 0  # the copy scores highest
+
+
+@pytest.mark.parametrize("script", ["extraction.py", "pipeline.py", "signal_quality.py"])
+def test_benchmarks_of_labelled_data_say_when_there_is_none(script: str, tmp_path: Path) -> None:
+    option = {"extraction.py": "--pages", "pipeline.py": "--real"}.get(script, "--data")
     result = subprocess.run(
         [sys.executable, f"benchmarks/{script}", option, str(tmp_path / "absent")],
         capture_output=True,

@@ -107,6 +107,19 @@ def test_a_report_with_new_facts_gives_developments_and_a_figure_change(
     assert stories == [(1,)]
 
 
+def test_a_headline_repeated_in_the_text_is_not_a_development(poll_topic, db_path: Path) -> None:
+    poll_topic(HARBOR, GULF)
+    for page in ("rafah-aid-ar.html", "hostage-families-he.html"):
+        [(title, first_line)] = query(
+            db_path,
+            "SELECT title, split_part(text, chr(10), 1) FROM articles WHERE url LIKE '%' || $1",
+            [page],
+        )
+        assert first_line == title  # the page repeats its headline above the text
+        found = developments_of(db_path, page)
+        assert found and title not in found  # its other sentences still are developments
+
+
 def test_off_topic_articles_give_nothing_and_clear_cases_are_not_fetched(
     poll_topic, db_path: Path, site: SiteServer
 ) -> None:
