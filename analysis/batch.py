@@ -33,6 +33,7 @@ class Analysis:
     developments: int = 0
     figures: int = 0
     stories_opened: int = 0
+    translations: int = 0
     failed: list[str] = field(default_factory=list)  # one line per article not analysed
     errors: dict[int, str] = field(default_factory=dict)  # article_id -> why, kept with it
 
@@ -49,8 +50,9 @@ class Analysis:
 
     def __str__(self) -> str:
         return (
-            f"analysed {self.articles} articles: {self.relevant} relevant, {self.developments} "
-            f"developments, {self.figures} figures, {self.stories_opened} new stories"
+            f"analysed {self.articles} articles: {self.relevant} relevant, {self.translations} "
+            f"translations, {self.developments} developments, {self.figures} figures, "
+            f"{self.stories_opened} new stories"
         )
 
 
@@ -65,6 +67,7 @@ class PendingArticle:
     is_seed: bool
     duplicate_of: int | None
     event_at: datetime | None
+    language: str | None
     relevance: float | None = None
     relevant: bool = False
     story_id: int | None = None

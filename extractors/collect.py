@@ -12,13 +12,15 @@ import hashlib
 import logging
 import multiprocessing
 import threading
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from datetime import UTC, datetime
 from itertools import chain, zip_longest
 from typing import TypeVar
 
-from analysis import language
+import numpy as np
+
+from analysis import language, meaning
 from analysis.topic import Topic
 from extractors.article import extract_article
 from extractors.feeds import ParsedFeed, parse_feed
@@ -178,6 +180,33 @@ def extraction_pool(workers: int) -> Executor | None:
                 ready.result()
             _pools[workers] = pool
         return _pools[workers]
+
+
+class PoolEmbedder:
+    """The embedder NEWSMON_EMBEDDER names, run in the extraction pool's processes: each
+    loads the model once, and the leads are shared out between them."""
+
+    def __init__(self, spec: str, workers: int) -> None:
+        self.name = spec
+        self._workers = workers
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        executor = extraction_pool(self._workers)
+        if executor is None or len(texts) < 2:
+            return meaning.embed_leads(self.name, texts)
+        size = -(-len(texts) // self._workers)  # ceiling: one part per process
+        parts = [list(texts[i : i + size]) for i in range(0, len(texts), size)]
+        embed = functools.partial(meaning.embed_leads, self.name)
+        return np.concatenate(list(executor.map(embed, parts)))
+
+
+def pool_embedder(settings: Settings) -> PoolEmbedder | None:
+    """None when NEWSMON_EMBEDDER is 'none': no meaning layer."""
+    return (
+        None
+        if settings.embedder == "none"
+        else PoolEmbedder(settings.embedder, settings.extract_workers)
+    )
 
 
 def start_extraction_pool(workers: int) -> None:

@@ -89,7 +89,7 @@ def store_batch(records: RunRecords, progress: BackfillProgress, settings: Setti
 def analyse(topic: Topic, settings: Settings) -> None:
     """Relevance, stories, facts and developments of the batch just stored."""
     with open_database(settings) as conn:
-        analyse_pending(conn, topic, datetime.now(UTC))
+        analyse_pending(conn, topic, datetime.now(UTC), embedder=collect.pool_embedder(settings))
 
 
 @flow(name="backfill", task_runner=cast(TaskRunner[Any], ThreadPoolTaskRunner(max_workers=2)))

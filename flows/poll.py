@@ -161,7 +161,7 @@ def analyse(report: RunReport, topic: Topic, settings: Settings) -> RunReport:
         return report
     try:
         with open_database(settings) as conn:
-            return analyse_run(conn, report, topic)
+            return analyse_run(conn, report, topic, collect.pool_embedder(settings))
     except DatabaseLockedError as exc:
         message = f"{exc}; the stored articles are analysed by the next run"
         get_run_logger().warning(message)

@@ -99,6 +99,16 @@ def _parse_urls(raw: str) -> tuple[str, ...]:
     return urls
 
 
+def _parse_embedder(raw: str) -> str:
+    """'e5-small', 'none', or 'module:factory' (imported only when a run embeds)."""
+    value = raw.strip()
+    if value in ("e5-small", "none") or re.fullmatch(r"[\w.]+:\w+", value):
+        return value
+    raise ValueError(
+        f"expected e5-small, none or module:factory (a callable returning an embedder), got {raw!r}"
+    )
+
+
 def _env(name: str, parse: Callable[[str], Any], doc: str, secret: bool = False) -> Any:
     """Declare a field read from NEWSMON_<name>; `doc` feeds `newsmon settings` and the README.
     A secret never shows in a repr, a log line or `newsmon settings`."""
@@ -220,6 +230,12 @@ class Settings:
         _parse_positive_int,
         "processes extracting pages; 0 extracts in a thread of the flow's process",
     )
+    embedder: str = _env(
+        "EMBEDDER",
+        _parse_embedder,
+        "the multilingual model that embeds each relevant article's lead, to find translations "
+        "(analysis/meaning.py): e5-small (bundled), none, or module:factory for another one",
+    )
 
     @classmethod
     def defaults(cls) -> Settings:
@@ -247,6 +263,7 @@ class Settings:
             feed_parse_timeout=30.0,
             max_page_bytes=5 * 1024 * 1024,
             extract_workers=os.cpu_count() or 1,
+            embedder="e5-small",
         )
 
     @classmethod

@@ -14,8 +14,12 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from analysis import batch
-from analysis.batch import Analysis, Findings
+import numpy as np
+
+from analysis import batch, meaning
+from analysis.batch import Analysis, Findings, PendingArticle
+from analysis.language import text_language
+from analysis.meaning import Embedder, Lead, Translation
 from analysis.novelty import fact_keys
 from analysis.stories import Story, StoryIndex, window_start
 from analysis.topic import Topic
@@ -26,10 +30,12 @@ from storage.db import Conn, insert_columns, transaction
 log = logging.getLogger(__name__)
 
 
-def analyse_run(conn: Conn, report: RunReport, topic: Topic) -> RunReport:
+def analyse_run(
+    conn: Conn, report: RunReport, topic: Topic, embedder: Embedder | None = None
+) -> RunReport:
     """The analysis step of a run: what is pending is analysed, and the run (its report
     and its poll_runs row) is credited with the developments found."""
-    analysis = analyse_pending(conn, topic, report.finished_at, report.run_id)
+    analysis = analyse_pending(conn, topic, report.finished_at, report.run_id, embedder)
     return replace(
         report,
         developments=report.developments + analysis.developments,
@@ -37,24 +43,37 @@ def analyse_run(conn: Conn, report: RunReport, topic: Topic) -> RunReport:
     )
 
 
-def analyse_pending(conn: Conn, topic: Topic, now: datetime, run_id: str | None = None) -> Analysis:
+def analyse_pending(
+    conn: Conn,
+    topic: Topic,
+    now: datetime,
+    run_id: str | None = None,
+    embedder: Embedder | None = None,
+) -> Analysis:
     """Analyse every stored 'ok' article that has no relevance yet, oldest first, and
     store the result in one transaction (with the count of developments in `run_id`'s
-    poll_runs row)."""
+    poll_runs row). With an `embedder`, relevant originals that translate an earlier
+    article become its copies ('translation'); the model runs before the transaction,
+    so its time holds no lock. One run at a time (the run lock): nothing else analyses."""
+    rows = conn.execute(
+        "SELECT article_id, coalesce(url, 'seed ' || seed_name), title, text, is_seed, "
+        "duplicate_of, coalesce(published_at, fetched_at) AS event_at, language FROM articles "
+        "WHERE status = 'ok' AND relevance IS NULL AND analysis_error IS NULL "
+        "ORDER BY is_seed DESC, duplicate_of IS NOT NULL, fetched_at, "
+        "published_at NULLS LAST, article_id"
+    ).fetchall()
+    result = Analysis(articles=len(rows))
+    if not rows:
+        return result
+    articles = batch.read(rows, topic, result)
+    since = window_start(a.event_at for a in articles if not a.is_seed)
+    leads = embed_originals(articles, embedder, result) if embedder else []
     with transaction(conn):
-        rows = conn.execute(
-            "SELECT article_id, coalesce(url, 'seed ' || seed_name), title, text, is_seed, "
-            "duplicate_of, coalesce(published_at, fetched_at) AS event_at FROM articles "
-            "WHERE status = 'ok' AND relevance IS NULL AND analysis_error IS NULL "
-            "ORDER BY is_seed DESC, duplicate_of IS NOT NULL, fetched_at, "
-            "published_at NULLS LAST, article_id"
-        ).fetchall()
-        result = Analysis(articles=len(rows))
-        if not rows:
-            return result
-        articles = batch.read(rows, topic, result)
+        if embedder is not None and leads:
+            translations = find_translations(conn, articles, leads, embedder.name, since)
+            result.translations = len(translations)
+            record_translations(conn, translations)
         known = known_fact_keys(conn, sorted(fact_keys(s for a in articles for s in a.sentences)))
-        since = window_start(a.event_at for a in articles if not a.is_seed)
         stories = StoryIndex(stories_since(conn, since))
         story_of = story_ids(conn, sorted({a.duplicate_of for a in articles if a.duplicate_of}))
         findings = batch.develop(articles, topic, known, stories, story_of, now, result)
@@ -103,6 +122,99 @@ def record_analysis_errors(conn: Conn, errors: dict[int, str]) -> None:
         "FROM (SELECT unnest($1::BIGINT[]) AS article_id, unnest($2::VARCHAR[]) AS error) AS u "
         "WHERE articles.article_id = u.article_id",
         [list(errors), list(errors.values())],
+    )
+
+
+def embed_originals(
+    articles: list[PendingArticle], embedder: Embedder, result: Analysis
+) -> list[Lead]:
+    """The embedded leads of the relevant originals and seeds. A model that fails is
+    reported in the run's problems; the analysis goes on without translations."""
+    originals = [a for a in articles if a.relevant and a.duplicate_of is None]
+    if not originals:
+        return []
+    try:
+        vectors = embedder.embed([meaning.lead(a.title, a.text) for a in originals])
+    except Exception as exc:  # a model that will not load must not stop the analysis
+        line = (
+            f"the meaning layer ({embedder.name}) failed ({type(exc).__name__}: {exc}); "
+            "translations were not looked for in this run (check NEWSMON_EMBEDDER)"
+        )
+        log.error("%s", line)
+        result.failed.append(line)
+        return []
+    return [
+        Lead(
+            a.article_id,
+            a.language or text_language(a.text, None),
+            vector,
+            frozenset(meaning.numbers(a.text)),
+        )
+        for a, vector in zip(originals, vectors, strict=True)
+    ]
+
+
+def find_translations(
+    conn: Conn, articles: list[PendingArticle], new: list[Lead], model: str, since: datetime | None
+) -> dict[int, Translation]:
+    """Which `new` leads translate an earlier article (stored since `since`, a seed, or one
+    before them in the batch); those articles become copies of it. The leads are kept."""
+    stored, originals_of = stored_leads(conn, model, since)
+    found = meaning.find_translations(new, stored)
+    translations = {
+        article_id: Translation(originals_of.get(t.original_id, t.original_id), t.score)
+        for article_id, t in found.items()
+    }
+    for article in articles:
+        if article.article_id in translations:
+            article.duplicate_of = translations[article.article_id].original_id
+    insert_columns(
+        conn,
+        "article_vectors",
+        {
+            "article_id": [lead.article_id for lead in new],
+            "model": [model] * len(new),
+            "language": [lead.language for lead in new],
+            "numbers": [sorted(lead.numbers) for lead in new],
+            "vector": [lead.vector.tolist() for lead in new],
+        },
+    )
+    return translations
+
+
+def stored_leads(
+    conn: Conn, model: str, since: datetime | None
+) -> tuple[list[Lead], dict[int, int]]:
+    """The embedded leads a new article may translate: seeds, and articles since `since`;
+    and, for those that are translations themselves, the article they translate."""
+    rows = conn.execute(
+        "SELECT v.article_id, v.language, v.vector, v.numbers, a.duplicate_of, a.duplicate_kind "
+        "FROM article_vectors v JOIN articles a USING (article_id) "
+        "WHERE v.model = $1 AND (a.is_seed OR $2::TIMESTAMPTZ IS NULL "
+        "OR coalesce(a.published_at, a.fetched_at) >= $2) ORDER BY v.article_id",
+        [model, since],
+    ).fetchall()
+    leads = [
+        Lead(article_id, language, np.asarray(vector, dtype=np.float32), frozenset(numbers))
+        for article_id, language, vector, numbers, _, _ in rows
+    ]
+    originals = {row[0]: row[4] for row in rows if row[5] == "translation"}
+    return leads, originals
+
+
+def record_translations(conn: Conn, translations: dict[int, Translation]) -> None:
+    if not translations:
+        return
+    conn.execute(
+        "UPDATE articles SET duplicate_of = u.original, duplicate_kind = 'translation', "
+        "similarity = u.score FROM (SELECT unnest($1::BIGINT[]) AS article_id, "
+        "unnest($2::BIGINT[]) AS original, unnest($3::DOUBLE[]) AS score) AS u "
+        "WHERE articles.article_id = u.article_id",
+        [
+            list(translations),
+            [t.original_id for t in translations.values()],
+            [t.score for t in translations.values()],
+        ],
     )
 
 

@@ -26,7 +26,7 @@ def pending(article_id: int, text: str, **more: object) -> tuple[object, ...]:
     """A row as storage/analysis.py reads it from the articles table."""
     values = {"title": None, "is_seed": False, "duplicate_of": None, "event_at": NOW, **more}
     return (article_id, f"https://news.example/{article_id}", values["title"], text,
-            values["is_seed"], values["duplicate_of"], values["event_at"])  # fmt: skip
+            values["is_seed"], values["duplicate_of"], values["event_at"], "en")  # fmt: skip
 
 
 def run(rows: list[tuple[object, ...]], known: set[int] | None = None) -> tuple[Analysis, object]:

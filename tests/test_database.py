@@ -70,8 +70,9 @@ def test_migration_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None
             "004_developments.sql",
             "005_failures.sql",
             "006_canonical_urls.sql",
+            "007_translations.sql",
         ]
-        assert schema_version(conn) == "006_canonical_urls.sql"
+        assert schema_version(conn) == "007_translations.sql"
         # Rewritten in place, ids kept; a form another row holds already is left alone.
         assert conn.execute(
             "SELECT article_id, url, canonical_url FROM articles WHERE article_id > 3 ORDER BY 1"
@@ -99,6 +100,12 @@ def test_migration_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None
             conn.execute(
                 "INSERT INTO articles (article_id, url, fetched_at) VALUES (1, 'x', now())"
             )
+        # 007: an article may be a translation, and leads keep their vectors.
+        conn.execute(
+            "UPDATE articles SET duplicate_of = 1, duplicate_kind = 'translation', "
+            "similarity = 0.2 WHERE article_id = 4"
+        )
+        assert conn.execute("SELECT count(*) FROM article_vectors").fetchall() == [(0,)]
         assert migrate(conn) == []  # idempotent
         feeds = conn.execute("SELECT url, current_url FROM feeds").fetchall()
     assert feeds == [("https://a.example/rss", "https://a.example/rss")]

@@ -18,6 +18,8 @@ from newsmon.runlock import run_lock
 from newsmon.samplesite import SiteServer
 
 UPDATES = "/story/updates.xml"
+ENGLISH = "/translations/originals.xml"
+FRENCH = "/translations/french.xml"
 TOPIC = """
 [topic]
 keywords = ["gaza", "hamas", "rafah", "غزة", "עזה"]
@@ -118,6 +120,54 @@ def test_a_headline_repeated_in_the_text_is_not_a_development(poll_topic, db_pat
         assert first_line == title  # the page repeats its headline above the text
         found = developments_of(db_path, page)
         assert found and title not in found  # its other sentences still are developments
+
+
+def stored(db_path: Path, url_end: str) -> dict[str, object]:
+    columns = "article_id, duplicate_of, duplicate_kind, similarity, story_id, relevance"
+    [row] = query(db_path, f"SELECT {columns} FROM articles WHERE url LIKE '%' || $1", [url_end])
+    return dict(zip(columns.split(", "), row, strict=True))
+
+
+def test_a_translation_of_a_stored_article_is_its_copy_and_gives_no_developments(
+    poll_topic, db_path: Path
+) -> None:
+    poll_topic(ENGLISH)
+    poll_topic(ENGLISH, FRENCH)  # a day later, a French outlet
+    original, translation = (
+        stored(db_path, "aid-north-en.html"),
+        stored(db_path, "aide-nord-fr.html"),
+    )
+    assert translation["duplicate_kind"] == "translation"
+    assert translation["duplicate_of"] == original["article_id"]
+    assert translation["story_id"] == original["story_id"] is not None
+    assert translation["similarity"] > 0
+    assert developments_of(db_path, "aide-nord-fr.html") == []
+    assert developments_of(db_path, "aid-north-en.html")  # the original's facts were news
+    # Another event of the story, in French: an original, with its own developments.
+    other = stored(db_path, "otages-fr.html")
+    assert other["duplicate_kind"] is None and developments_of(db_path, "otages-fr.html")
+    assert query(db_path, "SELECT count(*) FROM article_vectors WHERE model = 'e5-small'") >= [(3,)]
+
+
+def test_without_the_meaning_layer_a_translation_reads_as_news(
+    poll_topic, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSMON_EMBEDDER", "none")
+    poll_topic(ENGLISH)
+    poll_topic(ENGLISH, FRENCH)
+    assert stored(db_path, "aide-nord-fr.html")["duplicate_kind"] is None
+    assert developments_of(db_path, "aide-nord-fr.html")  # word by word, all of it is new
+    assert query(db_path, "SELECT count(*) FROM article_vectors") == [(0,)]
+
+
+def test_a_model_that_fails_is_reported_and_the_analysis_goes_on(
+    poll_topic, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSMON_EMBEDDER", "json:no_such_model")
+    report = poll_topic(ENGLISH, FRENCH)
+    [problem] = [e for e in report.errors if "meaning layer" in e]
+    assert "json:no_such_model" in problem and "NEWSMON_EMBEDDER" in problem
+    assert developments_of(db_path, "otages-fr.html")  # analysed all the same
 
 
 def test_off_topic_articles_give_nothing_and_clear_cases_are_not_fetched(

@@ -1,0 +1,109 @@
+"""The meaning layer: leads, numbers, the bundled model, and translations told from articles
+on the same subject (texts written here)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.meaning import (
+    LEAD_CHARS,
+    E5Small,
+    Lead,
+    embed_leads,
+    find_translations,
+    lead,
+    load_embedder,
+    numbers,
+)
+from newsmon.errors import ConfigError
+from newsmon.settings import Settings
+
+AID_EN = (
+    "Aid convoys reach northern Gaza. A convoy of 74 trucks carrying flour and medicine "
+    "reached Jabalia on Tuesday, the first since the truce began, the World Food Programme said."
+)
+AID_FR = (
+    "Les convois d'aide atteignent le nord de Gaza. Un convoi de 74 camions chargés de farine "
+    "et de médicaments a atteint mardi Jabaliya, le premier depuis le début de la trêve, a "
+    "indiqué le Programme alimentaire mondial."
+)
+HOSTAGES_FR = (
+    "Dix-sept otages libérés à Gaza. Dix-sept otages ont été remis jeudi à la Croix-Rouge à "
+    "Khan Younès, et 183 prisonniers palestiniens ont été libérés de la prison d'Ofer."
+)
+HARBOUR_DE = (
+    "Hafenstadt eröffnet ihr neues Fährterminal. Das Terminal am Nordkai wurde am Montag nach "
+    "drei Jahren Bauzeit eröffnet; die ersten Schiffe legten mit 600 Fahrgästen ab."
+)
+
+
+def test_the_lead_is_the_headline_once_then_the_text_within_its_budget() -> None:
+    assert lead("Aid reaches Gaza", "Aid reaches Gaza\nTrucks crossed.") == (
+        "Aid reaches Gaza\nTrucks crossed."
+    )
+    assert lead("Aid reaches Gaza", "Trucks crossed.") == "Aid reaches Gaza\nTrucks crossed."
+    assert len(lead(None, "word " * 500)) == LEAD_CHARS
+    # A Japanese character says about as much as a short word: a third as many fit.
+    assert len(lead(None, "支援物資" * 200)) == LEAD_CHARS // 3
+
+
+def test_numbers_are_compared_as_digits_whatever_their_separators_or_width() -> None:
+    assert numbers("1,800 trucks, 1.800 camions, １８００台, 3 days, 2025") == ["1800", "2025"]
+
+
+def vector(*values: float) -> np.ndarray:
+    array = np.array(values, dtype=np.float32)
+    return array / np.linalg.norm(array)
+
+
+def test_a_translation_is_the_best_match_in_another_language_by_enough() -> None:
+    stored = [
+        Lead(1, "en", vector(1, 0.2, 0.1, 0.0), frozenset({"74"})),
+        Lead(2, "en", vector(0.1, 1, 0.1, 0.2), frozenset()),
+        Lead(3, "en", vector(0.1, 0.1, 1, 0.1), frozenset()),
+    ]
+    new = [
+        Lead(10, "fr", vector(1, 0.25, 0.1, 0.0), frozenset({"74"})),  # article 1, in French
+        Lead(11, "fr", vector(0.4, 0.4, 0.4, 0.7), frozenset()),  # near all, close to none
+        Lead(12, "en", vector(1, 0.2, 0.1, 0.01), frozenset()),  # same language: not a translation
+    ]
+    found = find_translations(new, stored)
+    assert set(found) == {10} and found[10].original_id == 1 and found[10].score > 0
+
+
+def test_a_translation_found_in_a_batch_is_no_original_for_the_next() -> None:
+    new = [
+        Lead(1, "en", vector(1, 0, 0), frozenset()),
+        Lead(2, "fr", vector(1, 0.01, 0), frozenset()),
+        Lead(3, "de", vector(1, 0, 0.01), frozenset()),
+    ]
+    found = find_translations(new, [])
+    assert {k: t.original_id for k, t in found.items()} == {2: 1, 3: 1}
+
+
+def test_the_bundled_model_tells_a_translation_from_the_same_subject() -> None:
+    model = load_embedder("e5-small")
+    assert isinstance(model, E5Small)
+    vectors = model.embed([AID_EN, AID_FR, HOSTAGES_FR, HARBOUR_DE])
+    assert vectors.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-3)
+    en, fr, hostages, harbour = vectors
+    assert en @ fr > en @ hostages > en @ harbour
+    texts = {"en": AID_EN, "fr": AID_FR, "fr2": HOSTAGES_FR, "de": HARBOUR_DE}
+    leads = [
+        Lead(n, language[:2], v, frozenset(numbers(text)))
+        for n, ((language, text), v) in enumerate(zip(texts.items(), vectors, strict=True), 1)
+    ]
+    found = find_translations(leads[1:], leads[:1])
+    assert {k: t.original_id for k, t in found.items()} == {2: 1}
+
+
+def test_no_embedder_embeds_nothing_and_a_bad_setting_is_refused() -> None:
+    assert load_embedder("none") is None
+    assert embed_leads("none", ["text"]).shape == (1, 0)
+    with pytest.raises(ConfigError, match="NEWSMON_EMBEDDER"):
+        Settings.from_env({"NEWSMON_EMBEDDER": "a bigger one"})
+    assert Settings.from_env({"NEWSMON_EMBEDDER": "mypkg.models:Bigger"}).embedder == (
+        "mypkg.models:Bigger"
+    )
