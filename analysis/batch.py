@@ -120,7 +120,12 @@ class Findings:
             if story.story_id in opened:
                 index = self.stories["story_id"].index(story.story_id)
                 self.stories["last_event_at"][index] = story.last_event_at
-        return {s.story_id: s.last_event_at for s in stories if s.story_id in self.touched - opened}
+        latest: dict[int, datetime | None] = {}
+        for story in stories:  # a merged story is read under its new story's id: the latest
+            if story.story_id in self.touched - opened:
+                times = [t for t in (latest.get(story.story_id), story.last_event_at) if t]
+                latest[story.story_id] = max(times, default=None)
+        return latest
 
 
 _UNDOABLE = ("facts", "developments", "figures")

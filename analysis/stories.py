@@ -73,19 +73,21 @@ class StoryIndex:
             self._postings[term].append((story, weight))
 
     def closest(self, terms: dict[str, float], event_at: datetime | None) -> Story | None:
+        # By Story, not story_id: a story merged into another keeps its own terms, under
+        # the id of the story it was merged into.
         scores: dict[int, float] = defaultdict(float)
-        by_id: dict[int, Story] = {}
+        by_key: dict[int, Story] = {}
         too_common = max(MIN_POSTINGS, len(self.stories) // 10)
         for term, weight in terms.items():
             postings = self._postings.get(term, ())
             if len(postings) > too_common:
                 continue  # in a tenth of the stories: says nothing about which one
             for story, other in postings:
-                scores[story.story_id] += weight * other
-                by_id[story.story_id] = story
+                scores[id(story)] += weight * other
+                by_key[id(story)] = story
         best, best_score = None, STORY_SIMILARITY
-        for story_id, score in scores.items():
-            story = by_id[story_id]
+        for key, score in scores.items():
+            story = by_key[key]
             if (
                 event_at
                 and story.last_event_at

@@ -138,6 +138,22 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
     diff.set_defaults(command=cmd_diff)
 
+    story = sub.add_parser(
+        "story", help="merge two stories, or split articles off one (recorded in story_edits)"
+    )
+    edits = story.add_subparsers(dest="edit", required=True, metavar="merge|split")
+    merge = edits.add_parser("merge", help="story MERGED becomes part of story KEPT")
+    merge.add_argument("kept", type=int, metavar="KEPT", help="the story_id that stays")
+    merge.add_argument("merged", type=int, metavar="MERGED", help="the story_id merged into it")
+    split = edits.add_parser("split", help="articles leave STORY for a story of their own")
+    split.add_argument("story", type=int, metavar="STORY", help="the story_id they leave")
+    split.add_argument(
+        "articles", type=int, nargs="+", metavar="ARTICLE", help="article_ids (originals)"
+    )
+    for edit in (merge, split):
+        edit.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
+    story.set_defaults(command=cmd_story)
+
     settings = sub.add_parser("settings", help="every NEWSMON_* setting and its current value")
     settings.set_defaults(command=cmd_settings)
     return parser
@@ -431,6 +447,30 @@ def cmd_enable(args: argparse.Namespace) -> int:
         print(f"newsmon: no feed {args.url} in {settings.db_path}; see `newsmon status`")
         return 1
     print(f"{args.url} will be polled on the next run")
+    return 0
+
+
+def cmd_story(args: argparse.Namespace) -> int:
+    """Analysts' story edits; later articles respect them (docs/querying.md)."""
+    from datetime import UTC, datetime
+
+    from storage.db import open_database
+    from storage.stories import merge_stories, split_story
+
+    settings = Settings.from_env().replace(db_path=args.db)
+    now = datetime.now(UTC)
+    with open_database(settings) as conn:
+        if args.edit == "merge":
+            moved = merge_stories(conn, args.kept, args.merged, now)
+            print(f"story {args.merged} merged into story {args.kept}: {len(moved)} articles moved")
+            return 0
+        from extractors.seeds import load_seeds
+        from newsmon.feedlist import load_topic
+
+        seeds = load_seeds(settings.seeds_path)
+        topic = load_topic(settings.feeds_path, [seed.text for seed in seeds])
+        new_id, moved = split_story(conn, args.story, args.articles, topic, now)
+    print(f"story {new_id} split off story {args.story}: {len(moved)} articles moved")
     return 0
 
 

@@ -100,6 +100,10 @@ class DatabaseLockedError(DatabaseError):
     """Another process holds the DuckDB file."""
 
 
+class StoryEditError(NewsmonError):
+    """A story merge or split that cannot be done as asked; the message says why."""
+
+
 class RunFailedError(NewsmonError):
     """Raised at the end of a flow that ran through but failed at its job, so that Prefect
     shows the run as Failed. `result` is what the run did (a RunReport, a DigestResult)."""

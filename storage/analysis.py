@@ -226,9 +226,11 @@ def known_fact_keys(conn: Conn, keys: list[int]) -> set[int]:
 
 
 def stories_since(conn: Conn, since: datetime | None) -> list[Story]:
-    """Stories an article of this batch may join: seed stories, and those active since `since`."""
+    """Stories an article of this batch may join: seed stories, and those active since `since`.
+    A story an analyst merged into another is read as that one: an article close to its
+    terms joins the story it was merged into."""
     rows = conn.execute(
-        "SELECT story_id, terms, last_event_at FROM stories "
+        "SELECT coalesce(merged_into, story_id), terms, last_event_at FROM stories "
         "WHERE $1::TIMESTAMPTZ IS NULL OR last_event_at IS NULL OR last_event_at >= $1 "
         "ORDER BY story_id",
         [since],

@@ -33,6 +33,7 @@ TABLES = (
     "poll_runs",
     "articles",
     "stories",
+    "story_edits",
     "developments",
     "facts",
     "figures",

@@ -71,8 +71,9 @@ def test_migration_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None
             "005_failures.sql",
             "006_canonical_urls.sql",
             "007_translations.sql",
+            "008_story_edits.sql",
         ]
-        assert schema_version(conn) == "007_translations.sql"
+        assert schema_version(conn) == "008_story_edits.sql"
         # Rewritten in place, ids kept; a form another row holds already is left alone.
         assert conn.execute(
             "SELECT article_id, url, canonical_url FROM articles WHERE article_id > 3 ORDER BY 1"

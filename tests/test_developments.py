@@ -20,6 +20,7 @@ from newsmon.samplesite import SiteServer
 UPDATES = "/story/updates.xml"
 ENGLISH = "/translations/originals.xml"
 FRENCH = "/translations/french.xml"
+FOLLOW_UP = "/translations/suite.xml"
 TOPIC = """
 [topic]
 keywords = ["gaza", "hamas", "rafah", "غزة", "עזה"]
@@ -168,6 +169,46 @@ def test_a_model_that_fails_is_reported_and_the_analysis_goes_on(
     [problem] = [e for e in report.errors if "meaning layer" in e]
     assert "json:no_such_model" in problem and "NEWSMON_EMBEDDER" in problem
     assert developments_of(db_path, "otages-fr.html")  # analysed all the same
+
+
+def test_analysts_merge_and_split_stories_and_later_articles_respect_it(
+    poll_topic, db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from newsmon.cli import main
+
+    poll_topic(ENGLISH, FRENCH)
+    aid, hostages = stored(db_path, "aid-north-en.html"), stored(db_path, "otages-fr.html")
+    kept, merged = aid["story_id"], hostages["story_id"]
+    assert kept != merged
+    assert main(["story", "merge", str(kept), str(merged), "--db", str(db_path)]) == 0
+    assert f"story {merged} merged into story {kept}" in capsys.readouterr().out
+    assert stored(db_path, "otages-fr.html")["story_id"] == kept
+    assert query(
+        db_path,
+        "SELECT DISTINCT d.story_id FROM developments d JOIN articles a USING (article_id) "
+        "WHERE a.url LIKE '%otages-fr.html'",
+    ) == [(kept,)]
+    assert query(db_path, "SELECT count(*) FROM story_summary WHERE story_id = $1", [merged]) == [
+        (0,)
+    ]
+    # Two days later the hostage story goes on: close to the merged story, it joins the kept one.
+    poll_topic(ENGLISH, FRENCH, FOLLOW_UP)
+    assert stored(db_path, "otages-suite-fr.html")["story_id"] == kept
+    # Split the hostage articles off again: they stand as a story of their own.
+    follow_up = stored(db_path, "otages-suite-fr.html")["article_id"]
+    articles = [str(hostages["article_id"]), str(follow_up)]
+    assert main(["story", "split", str(kept), *articles, "--db", str(db_path)]) == 0
+    assert stored(db_path, "otages-fr.html")["story_id"] == hostages["article_id"]
+    assert stored(db_path, "otages-suite-fr.html")["story_id"] == hostages["article_id"]
+    assert stored(db_path, "aid-north-en.html")["story_id"] == kept
+    assert query(db_path, "SELECT action, story_id, other_id FROM story_edits ORDER BY 1") == [
+        ("merge", kept, merged),
+        ("split", kept, hostages["article_id"]),
+    ]
+    # A story that is not there, or an article outside it, is refused with a reason.
+    assert main(["story", "merge", str(kept), "42", "--db", str(db_path)]) == 1
+    assert main(["story", "split", str(kept), str(follow_up), "--db", str(db_path)]) == 1
+    assert "no story 42" in capsys.readouterr().err
 
 
 def test_off_topic_articles_give_nothing_and_clear_cases_are_not_fetched(

@@ -1,5 +1,6 @@
 -- Each story with its articles, the outlets that carried it and its developments.
--- Outlets as article_outlets defines them.
+-- Outlets as article_outlets defines them. A story merged into another is not listed: its
+-- articles are the other one's.
 CREATE OR REPLACE VIEW story_summary AS
 SELECT
     s.story_id,
@@ -12,4 +13,5 @@ SELECT
 FROM stories AS s
 LEFT JOIN articles AS a ON a.story_id = s.story_id
 LEFT JOIN article_outlets AS o ON o.article_id = a.article_id
+WHERE s.merged_into IS NULL
 GROUP BY ALL;
