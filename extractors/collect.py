@@ -192,7 +192,7 @@ class PoolEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         executor = extraction_pool(self._workers)
-        if executor is None or len(texts) < 2:
+        if executor is None or not texts:  # no pool (a Dask worker, say): embed here
             return meaning.embed_leads(self.name, texts)
         size = -(-len(texts) // self._workers)  # ceiling: one part per process
         parts = [list(texts[i : i + size]) for i in range(0, len(texts), size)]

@@ -462,7 +462,7 @@ def cmd_story(args: argparse.Namespace) -> int:
     with open_database(settings) as conn:
         if args.edit == "merge":
             moved = merge_stories(conn, args.kept, args.merged, now)
-            print(f"story {args.merged} merged into story {args.kept}: {len(moved)} articles moved")
+            print(f"story {args.merged} merged into story {args.kept}: {_articles(moved)} moved")
             return 0
         from extractors.seeds import load_seeds
         from newsmon.feedlist import load_topic
@@ -470,8 +470,12 @@ def cmd_story(args: argparse.Namespace) -> int:
         seeds = load_seeds(settings.seeds_path)
         topic = load_topic(settings.feeds_path, [seed.text for seed in seeds])
         new_id, moved = split_story(conn, args.story, args.articles, topic, now)
-    print(f"story {new_id} split off story {args.story}: {len(moved)} articles moved")
+    print(f"story {new_id} split off story {args.story}: {_articles(moved)} moved")
     return 0
+
+
+def _articles(ids: list[int]) -> str:
+    return f"{len(ids)} article" + ("" if len(ids) == 1 else "s")
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
