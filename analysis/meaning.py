@@ -26,6 +26,7 @@ import importlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import numpy as np
@@ -38,6 +39,8 @@ NEIGHBOURS = 4
 # does not have yet (median best unrelated match on the WMT21 originals: 0.81).
 PRIOR_SIMILARITY = 0.8
 NUMBER_WEIGHT = 0.1
+TRANSLATION_WINDOW = timedelta(days=3)  # a translation appears within days of its original
+NEAREST_BLOCK = 512  # rows of the similarity matrix held at once
 # Measured on the WMT21 dev translations (benchmark 9): 91 % of translations score above it,
 # and 0.9 % of originals score that high with an article they do not translate (at 0.07: 95 %
 # and 1.4 %; two same-day ceasefire reports, one Arabic, one Hebrew, scored 0.072).
@@ -126,6 +129,7 @@ class Lead:
     language: str | None
     vector: np.ndarray
     numbers: frozenset[str]
+    event_at: datetime | None = None  # published, else fetched; None for a seed
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,39 +139,43 @@ class Translation:
 
 
 def find_translations(new: Sequence[Lead], stored: Sequence[Lead]) -> dict[int, Translation]:
-    """Which of `new` (in order) translate an earlier article in another language: a stored
-    one, or one before it in `new`. An article found to be a translation is no original for
-    the ones after it, and no neighbour either: an article carried in five languages must
-    not hide its own translations."""
+    """Which of `new` (in order) translate an earlier article in another language, a stored
+    one or one before it in `new`, published within TRANSLATION_WINDOW of it (a seed at any
+    time). An article found to be a translation is no original for the ones after it, and
+    no neighbour either: an article carried in five languages must not hide its own
+    translations. Memory grows with the pool, not its square."""
     pool = [*stored, *new]
     if not new or len(pool) < 2:
         return {}
     vectors = np.stack([lead.vector for lead in pool]).astype(np.float32)
     languages = np.array([lead.language or "" for lead in pool], dtype=object)
-    cosines = vectors @ vectors.T
-    other_language = languages[:, None] != languages[None, :]
-    ranked = np.where(other_language, cosines, -np.inf)
-    # Each article's closest others, best first: enough to skip the translations found.
-    nearest = np.argsort(-ranked, axis=1)[:, : NEIGHBOURS * 4]
+    nearest = _nearest(vectors, languages)
+    new_cosines = vectors[len(stored) :] @ vectors.T
     copies: set[int] = set()  # indexes in `pool` of the translations found so far
     densities: dict[int, float] = {}  # emptied whenever `copies` grows
 
     def density(i: int) -> float:
         if i not in densities:
-            best = [cosines[i, j] for j in nearest[i] if other_language[i, j] and j not in copies]
-            best = best[:NEIGHBOURS]
+            best = [float(c) for j, c in nearest[i] if j not in copies][:NEIGHBOURS]
             densities[i] = float(np.mean(best + [PRIOR_SIMILARITY] * (NEIGHBOURS - len(best))))
         return densities[i]
 
     found: dict[int, Translation] = {}
     for offset, article in enumerate(new):
         index = len(stored) + offset
-        candidates = [j for j in range(index) if other_language[index, j] and j not in copies]
+        cosines = new_cosines[offset]
+        candidates = [
+            j
+            for j in range(index)
+            if languages[j] != languages[index]
+            and j not in copies
+            and _close_in_time(article.event_at, pool[j].event_at)
+        ]
         if not candidates:
             continue
         own = density(index)
         scores = [
-            2 * cosines[index, j]
+            2 * float(cosines[j])
             - own
             - density(j)
             + NUMBER_WEIGHT * _jaccard(article.numbers, pool[j].numbers)
@@ -176,10 +184,29 @@ def find_translations(new: Sequence[Lead], stored: Sequence[Lead]) -> dict[int, 
         best = int(np.argmax(scores))
         if scores[best] >= TRANSLATION_SCORE:
             original = pool[candidates[best]].article_id
-            found[article.article_id] = Translation(original, round(float(scores[best]), 3))
+            found[article.article_id] = Translation(original, round(scores[best], 3))
             copies.add(index)
             densities.clear()
     return found
+
+
+def _nearest(vectors: np.ndarray, languages: np.ndarray) -> list[list[tuple[int, float]]]:
+    """For each vector, its closest ones in other languages, best first: NEIGHBOURS and
+    some to spare for the translations found. Computed a block of rows at a time."""
+    keep = min(NEIGHBOURS * 4, len(vectors) - 1)
+    nearest: list[list[tuple[int, float]]] = []
+    for start in range(0, len(vectors), NEAREST_BLOCK):
+        block = vectors[start : start + NEAREST_BLOCK] @ vectors.T
+        block[languages[start : start + NEAREST_BLOCK, None] == languages[None, :]] = -np.inf
+        top = np.argpartition(-block, keep - 1, axis=1)[:, :keep] if keep > 0 else block[:, :0]
+        for row, indexes in zip(block, top, strict=True):
+            ranked = sorted(indexes.tolist(), key=lambda j: -row[j])
+            nearest.append([(j, float(row[j])) for j in ranked if row[j] > -np.inf])
+    return nearest
+
+
+def _close_in_time(a: datetime | None, b: datetime | None) -> bool:
+    return a is None or b is None or abs(a - b) <= TRANSLATION_WINDOW
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

@@ -28,6 +28,9 @@ from storage import runs
 from storage.db import Conn, insert_columns, transaction
 
 log = logging.getLogger(__name__)
+# Leads a run's articles are compared with, at most (the latest; seeds first): a backfill
+# over years must not compare each article with every lead ever stored.
+MAX_STORED_LEADS = 20_000
 
 
 def analyse_run(
@@ -149,6 +152,7 @@ def embed_originals(
             a.language or text_language(a.text, None),
             vector,
             frozenset(meaning.numbers(a.text)),
+            a.published_at,
         )
         for a, vector in zip(originals, vectors, strict=True)
     ]
@@ -185,18 +189,21 @@ def find_translations(
 def stored_leads(
     conn: Conn, model: str, since: datetime | None
 ) -> tuple[list[Lead], dict[int, int]]:
-    """The embedded leads a new article may translate: seeds, and articles since `since`;
-    and, for those that are translations themselves, the article they translate."""
+    """The embedded leads a new article may translate: seeds, and the latest
+    MAX_STORED_LEADS articles since `since`; and, for those that are translations
+    themselves, the article they translate."""
     rows = conn.execute(
-        "SELECT v.article_id, v.language, v.vector, v.numbers, a.duplicate_of, a.duplicate_kind "
+        "SELECT v.article_id, v.language, v.vector, v.numbers, a.duplicate_of, a.duplicate_kind, "
+        "CASE WHEN a.is_seed THEN NULL ELSE coalesce(a.published_at, a.fetched_at) END AS event_at "
         "FROM article_vectors v JOIN articles a USING (article_id) "
-        "WHERE v.model = $1 AND (a.is_seed OR $2::TIMESTAMPTZ IS NULL "
-        "OR coalesce(a.published_at, a.fetched_at) >= $2) ORDER BY v.article_id",
-        [model, since],
+        "WHERE v.model = $1 AND (a.is_seed OR $2::TIMESTAMPTZ IS NULL OR "
+        "coalesce(a.published_at, a.fetched_at) >= $2) "
+        "ORDER BY a.is_seed DESC, event_at DESC, v.article_id LIMIT $3",
+        [model, since, MAX_STORED_LEADS],
     ).fetchall()
     leads = [
-        Lead(article_id, language, np.asarray(vector, dtype=np.float32), frozenset(numbers))
-        for article_id, language, vector, numbers, _, _ in rows
+        Lead(article_id, language, np.asarray(vector, dtype=np.float32), frozenset(numbers), at)
+        for article_id, language, vector, numbers, _, _, at in rows
     ]
     originals = {row[0]: row[4] for row in rows if row[5] == "translation"}
     return leads, originals
