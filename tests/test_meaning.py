@@ -3,6 +3,8 @@ on the same subject (texts written here)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import numpy as np
 import pytest
 
@@ -80,6 +82,19 @@ def test_a_translation_found_in_a_batch_is_no_original_for_the_next() -> None:
     ]
     found = find_translations(new, [])
     assert {k: t.original_id for k, t in found.items()} == {2: 1, 3: 1}
+
+
+def test_only_an_article_of_the_same_days_or_a_seed_can_be_the_original() -> None:
+    day = datetime(2025, 1, 28, tzinfo=UTC)
+    stored = [
+        Lead(1, "en", vector(1, 0, 0), frozenset(), day - timedelta(days=10)),
+        Lead(2, "en", vector(0, 1, 0), frozenset(), None),  # a seed
+    ]
+    new = [
+        Lead(3, "fr", vector(1, 0.01, 0), frozenset(), day),  # like 1, but ten days later
+        Lead(4, "fr", vector(0.01, 1, 0), frozenset(), day),  # like the seed
+    ]
+    assert {k: t.original_id for k, t in find_translations(new, stored).items()} == {4: 2}
 
 
 def test_the_bundled_model_tells_a_translation_from_the_same_subject() -> None:
