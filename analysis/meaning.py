@@ -10,7 +10,8 @@ model, or one on a GPU) that returns an object with `name` and `embed()`.
 
 What is embedded is the lead: the headline and the start of the text, LEAD_CHARS in all
 (a Chinese, Japanese or Korean character counts as three: it says about as much as a
-short word). e5-small takes about 140 ms for it on one core (500 ms for 1,000 characters).
+short word). e5-small takes about 100 ms of CPU for it on one core, after about half a
+second to warm up in each process.
 
 A translation is told from another article on the same subject by CSLS (Conneau et al.
 2018, "Word translation without parallel data"): the cosine of the two leads, less the
