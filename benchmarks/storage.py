@@ -174,7 +174,8 @@ def analyst_store(db_path: Path, size: int) -> None:
         # The developments tables: a fifth of the articles relevant originals, in 2,000
         # stories, two developments, three facts and one figure each, hourly digests.
         conn.execute(
-            "INSERT INTO stories SELECT i // 100, 'Story ' || (i // 100), min(now()), NULL, '{}' "
+            "INSERT INTO stories (story_id, title, first_seen_at, last_event_at, terms) "
+            "SELECT i // 100, 'Story ' || (i // 100), min(now()), NULL, '{}' "
             "FROM range($1) t(i) WHERE i % 100 = 0 GROUP BY ALL",
             [size],
         )
