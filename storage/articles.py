@@ -135,6 +135,7 @@ def article_counts(conn: Conn) -> dict[str, int]:
                count(*) FILTER (WHERE duplicate_kind = 'url'),
                count(*) FILTER (WHERE duplicate_kind = 'exact'),
                count(*) FILTER (WHERE duplicate_kind = 'near'),
+               count(*) FILTER (WHERE duplicate_kind = 'translation'),
                count(*) FILTER (WHERE status <> 'ok'),
                count(*) FILTER (WHERE status = 'ok' AND relevance IS NOT NULL AND story_id IS NULL
                                 AND duplicate_of IS NULL AND NOT is_seed),
@@ -149,6 +150,7 @@ def article_counts(conn: Conn) -> dict[str, int]:
         "url_duplicates",
         "exact_duplicates",
         "near_duplicates",
+        "translations",
         "pages_without_text",
         "off_topic_articles",
         "analysis_failed",

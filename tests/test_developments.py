@@ -130,7 +130,7 @@ def stored(db_path: Path, url_end: str) -> dict[str, object]:
 
 
 def test_a_translation_of_a_stored_article_is_its_copy_and_gives_no_developments(
-    poll_topic, db_path: Path
+    poll_topic, db_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     poll_topic(ENGLISH)
     poll_topic(ENGLISH, FRENCH)  # a day later, a French outlet
@@ -148,6 +148,11 @@ def test_a_translation_of_a_stored_article_is_its_copy_and_gives_no_developments
     other = stored(db_path, "otages-fr.html")
     assert other["duplicate_kind"] is None and developments_of(db_path, "otages-fr.html")
     assert query(db_path, "SELECT count(*) FROM article_vectors WHERE model = 'e5-small'") >= [(3,)]
+    # Operators see it in `newsmon status`.
+    from newsmon.cli import main
+
+    assert main(["status", "--json", "--db", str(db_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["articles"]["translations"] == 1
 
 
 def test_without_the_meaning_layer_a_translation_reads_as_news(
