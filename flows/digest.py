@@ -195,9 +195,7 @@ def digest(
             logger.warning(str(exc))
             return None
     logger.info(result.summary())
-    create_markdown_artifact(
-        key="digest", markdown=result.markdown, description="New developments in this digest"
-    )
+    publish_artifact(result, dry_run)
     if result.failed:
         message = f"{len(result.failed)} channels did not take the digest: " + "; ".join(
             result.failed
@@ -205,6 +203,19 @@ def digest(
         logger.error(message)
         raise RunFailedError(message, result)
     return result
+
+
+def publish_artifact(result: DigestResult, dry_run: bool) -> None:
+    """The digest where operators look, under a key that says what it was: 'digest' for one
+    recorded (sent), 'digest-dry-run' for a preview; an empty digest nobody asked for
+    publishes none (the log line says "nothing new")."""
+    if dry_run:
+        key, description = "digest-dry-run", "What the next digest would say (nothing sent)"
+    elif result.recorded:
+        key, description = "digest", "New developments in this digest"
+    else:
+        return
+    create_markdown_artifact(key=key, markdown=result.markdown, description=description)
 
 
 def _result(digest: digests.Digest, rendered: dict[str, str], recorded: bool) -> DigestResult:

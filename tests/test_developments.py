@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -260,11 +261,36 @@ def test_a_digest_run_twice_delivers_once(
     assert query(db_path, "SELECT DISTINCT status FROM deliveries") == [("sent",)]
 
 
+def digest_artifacts(since: datetime) -> list[str]:
+    """The keys of the digest artifacts published since `since`, oldest first (the
+    Prefect API is shared by the whole test session)."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(sort="CREATED_DESC", limit=50)
+    return [
+        a.key
+        for a in reversed(artifacts)
+        if a.key and a.key.startswith("digest") and a.created and a.created >= since
+    ]
+
+
 def test_an_empty_digest_is_sent_only_when_asked(poll_topic, run_digest, inbox: Inbox) -> None:
+    started = datetime.now(UTC)
     assert not run_digest().recorded
     assert inbox.posts == []
+    assert digest_artifacts(started) == []  # nothing new, nobody asked: nothing to mistake
     assert run_digest(send_empty=True).recorded
     assert len(inbox.posts) == 1 and "Nothing new" in str(inbox.posts[0]["message"])
+    assert digest_artifacts(started) == ["digest"]
+
+
+def test_a_dry_run_publishes_under_its_own_key(poll_topic, run_digest, inbox: Inbox) -> None:
+    started = datetime.now(UTC)
+    poll_topic(HARBOR)
+    assert not run_digest(dry_run=True).recorded and inbox.posts == []
+    assert run_digest().recorded and len(inbox.posts) == 1
+    assert digest_artifacts(started) == ["digest-dry-run", "digest"]
 
 
 def test_a_digest_skips_while_another_run_holds_the_database(
