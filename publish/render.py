@@ -74,13 +74,18 @@ def _as_json(digest: Digest) -> dict[str, Any]:
         "since": digest.since.isoformat() if digest.since else None,
         "stories": [
             {
-                **{k: v for k, v in asdict(story).items() if k != "developments"},
+                **_ids_as_strings({k: v for k, v in asdict(story).items() if k != "developments"}),
                 "also_reported_by": story.also_reported_by,
                 "developments": [
-                    {**asdict(d), "first_seen_at": d.first_seen_at.isoformat()}
+                    _ids_as_strings({**asdict(d), "first_seen_at": d.first_seen_at.isoformat()})
                     for d in story.developments
                 ],
             }
             for story in digest.stories
         ],
     }
+
+
+def _ids_as_strings(fields: dict[str, Any]) -> dict[str, Any]:
+    """64-bit ids as strings: JavaScript's numbers hold 53 bits, and would round them."""
+    return {k: str(v) if k.endswith("_id") and isinstance(v, int) else v for k, v in fields.items()}

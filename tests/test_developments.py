@@ -345,6 +345,9 @@ def test_digest_files_atom_feed_and_escaping(
     data = json.loads((folder / f"{result.digest_id}.json").read_text(encoding="utf-8"))
     sentences = [d["sentence"] for s in data["stories"] for d in s["developments"]]
     assert any('<script>alert("gaza")</script>' in s for s in sentences)  # JSON keeps the text
+    ids = [s["story_id"] for s in data["stories"]]
+    ids += [d[key] for s in data["stories"] for d in s["developments"] for key in d if "_id" in key]
+    assert ids and all(isinstance(i, str) and i.isdigit() for i in ids)  # 64 bits: not for JS
 
     raw = (folder / "developments.atom").read_bytes()
     parsed = feedparser.parse(raw)
