@@ -194,12 +194,12 @@ def find_translations(new: Sequence[Lead], stored: Sequence[Lead]) -> dict[int, 
 def _nearest(vectors: np.ndarray, languages: np.ndarray) -> list[list[tuple[int, float]]]:
     """For each vector, its closest ones in other languages, best first: NEIGHBOURS and
     some to spare for the translations found. Computed a block of rows at a time."""
-    keep = min(NEIGHBOURS * 4, len(vectors) - 1)
+    keep = min(NEIGHBOURS * 4, len(vectors) - 1)  # callers pass two vectors or more
     nearest: list[list[tuple[int, float]]] = []
     for start in range(0, len(vectors), NEAREST_BLOCK):
         block = vectors[start : start + NEAREST_BLOCK] @ vectors.T
         block[languages[start : start + NEAREST_BLOCK, None] == languages[None, :]] = -np.inf
-        top = np.argpartition(-block, keep - 1, axis=1)[:, :keep] if keep > 0 else block[:, :0]
+        top = np.argpartition(-block, keep - 1, axis=1)[:, :keep]
         for row, indexes in zip(block, top, strict=True):
             ranked = sorted(indexes.tolist(), key=lambda j: -row[j])
             nearest.append([(j, float(row[j])) for j in ranked if row[j] > -np.inf])

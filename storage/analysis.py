@@ -73,9 +73,10 @@ def analyse_pending(
     leads = embed_originals(articles, embedder, result) if embedder else []
     with transaction(conn):
         if embedder is not None and leads:
-            translations = find_translations(conn, articles, leads, embedder.name, since)
+            translations = find_translations(conn, leads, embedder.name, since)
+            insert_leads(conn, leads, embedder.name)
+            record_translations(conn, articles, translations)
             result.translations = len(translations)
-            record_translations(conn, translations)
         known = known_fact_keys(conn, sorted(fact_keys(s for a in articles for s in a.sentences)))
         stories = StoryIndex(stories_since(conn, since))
         story_of = story_ids(conn, sorted({a.duplicate_of for a in articles if a.duplicate_of}))
@@ -159,31 +160,30 @@ def embed_originals(
 
 
 def find_translations(
-    conn: Conn, articles: list[PendingArticle], new: list[Lead], model: str, since: datetime | None
+    conn: Conn, new: list[Lead], model: str, since: datetime | None
 ) -> dict[int, Translation]:
-    """Which `new` leads translate an earlier article (stored since `since`, a seed, or one
-    before them in the batch); those articles become copies of it. The leads are kept."""
+    """Which `new` leads translate an earlier article: one stored since `since`, a seed, or
+    one before them in the batch (a stored translation stands for its original)."""
     stored, originals_of = stored_leads(conn, model, since)
-    found = meaning.find_translations(new, stored)
-    translations = {
+    return {
         article_id: Translation(originals_of.get(t.original_id, t.original_id), t.score)
-        for article_id, t in found.items()
+        for article_id, t in meaning.find_translations(new, stored).items()
     }
-    for article in articles:
-        if article.article_id in translations:
-            article.duplicate_of = translations[article.article_id].original_id
+
+
+def insert_leads(conn: Conn, leads: list[Lead], model: str) -> None:
+    """Keep the embedded leads, for the articles of later runs to be compared with."""
     insert_columns(
         conn,
         "article_vectors",
         {
-            "article_id": [lead.article_id for lead in new],
-            "model": [model] * len(new),
-            "language": [lead.language for lead in new],
-            "numbers": [sorted(lead.numbers) for lead in new],
-            "vector": [lead.vector.tolist() for lead in new],
+            "article_id": [lead.article_id for lead in leads],
+            "model": [model] * len(leads),
+            "language": [lead.language for lead in leads],
+            "numbers": [sorted(lead.numbers) for lead in leads],
+            "vector": [lead.vector.tolist() for lead in leads],
         },
     )
-    return translations
 
 
 def stored_leads(
@@ -209,7 +209,14 @@ def stored_leads(
     return leads, originals
 
 
-def record_translations(conn: Conn, translations: dict[int, Translation]) -> None:
+def record_translations(
+    conn: Conn, articles: list[PendingArticle], translations: dict[int, Translation]
+) -> None:
+    """Translations become copies of their originals: in this batch (so they take the
+    original's story and give no developments) and in their rows."""
+    for article in articles:
+        if article.article_id in translations:
+            article.duplicate_of = translations[article.article_id].original_id
     if not translations:
         return
     conn.execute(
