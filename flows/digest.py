@@ -13,14 +13,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from newsmon.errors import ConfigError, RunFailedError
+from newsmon.feedlist import load_topic_name
 from newsmon.runlock import RunLockedError, run_lock
 from newsmon.settings import Settings
-from publish import atom, notify
-from publish.render import render
+from publish import channels, notify
+from publish.render import Publication, render
+from publish.site import SiteSummary, write_folder
 from storage import digests
 from storage.db import connect, open_database, open_reader
-
-ATOM_ENTRIES = 50  # digests kept in developments.atom
 
 
 @dataclass(slots=True)
@@ -58,11 +58,11 @@ def compose(
     if dry_run:
         with open_reader(settings) as conn:
             digest = digests.gather(conn, digest_id, now, since)
-        return _result(digest, render(digest), recorded=False)
+        return _result(digest, render(digest, publication_of(settings)), recorded=False)
     with open_database(settings) as conn:
         interrupted = digests.mark_interrupted(conn, now)
         digest = digests.gather(conn, digest_id, now, since)
-        rendered = render(digest)
+        rendered = render(digest, publication_of(settings))
         recorded = not digest.is_empty or send_empty
         if recorded:
             digests.record(conn, digest, rendered, _channels(settings))
@@ -79,49 +79,61 @@ def compose(
 
 @task(cache_policy=NO_CACHE)
 def deliver(settings: Settings) -> tuple[list[str], list[str]]:
-    """Send every pending or failed delivery, this digest's and older ones', to its channel.
-    Returns the labels of the channels reached, and one line per failure."""
+    """Send every pending or failed delivery, this digest's and older ones', to its channel,
+    in the messages its service takes (publish/channels.py); a delivery that failed half-way
+    resumes at the first message not taken. Returns the labels of the channels reached,
+    and one line per failure."""
     urls = {notify.channel_key(url): url for url in settings.notify_urls}
+    publication = publication_of(settings)
     with open_database(settings) as conn:
         due = digests.due(conn, sorted(urls))
     sent: list[str] = []
     failed: list[str] = []
     for delivery in due:
+        url = urls[delivery.channel]
         with open_database(settings) as conn:
-            message = digests.rendered(conn, delivery.digest_id)["markdown"]
+            rendered = digests.rendered(conn, delivery.digest_id)
             digests.set_status(conn, delivery, "sending", datetime.now(UTC))
-        error = notify.send(urls[delivery.channel], f"newsmon digest {delivery.digest_id}", message)
+        messages = channels.messages_for(url, rendered, publication.digest_url(delivery.digest_id))
+        taken, error = delivery.parts_sent, None
+        for message in messages[taken:]:
+            error = notify.send(url, message)
+            if error:
+                break
+            taken += 1
+            if taken < len(messages):
+                with open_database(settings) as conn:
+                    digests.set_status(
+                        conn, delivery, "sending", datetime.now(UTC), parts_sent=taken
+                    )
         with open_database(settings) as conn:
             digests.set_status(
-                conn, delivery, "failed" if error else "sent", datetime.now(UTC), error
+                conn, delivery, "failed" if error else "sent", datetime.now(UTC), error, taken
             )
         if error:
             get_run_logger().warning("digest %s: %s", delivery.digest_id, error)
             failed.append(error)
         else:
             get_run_logger().info(
-                "digest %s sent to %s", delivery.digest_id, delivery.channel_label
+                "digest %s sent to %s in %d messages",
+                delivery.digest_id,
+                delivery.channel_label,
+                len(messages),
             )
             sent.append(delivery.channel_label)
     return sent, failed
 
 
 @task(cache_policy=NO_CACHE)
-def write_files(settings: Settings) -> Path:
-    """The recent digests' files (any a crashed run did not write) and the Atom feed."""
+def write_files(settings: Settings) -> SiteSummary:
+    """The digest folder: the recent digests' files, the Atom feed and the story pages."""
     with connect(settings.db_path, wait=settings.lock_wait) as conn:
-        recent = digests.recent(conn, ATOM_ENTRIES)
-        folder = settings.digest_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        for digest_id, *_ in recent:
-            files = {kind: folder / f"{digest_id}.{ext}" for kind, ext in _EXTENSIONS.items()}
-            if not all(path.exists() for path in files.values()):
-                for kind, text in digests.rendered(conn, digest_id).items():
-                    files[kind].write_text(text, encoding="utf-8")
-    return atom.write_feed(folder / "developments.atom", recent, datetime.now(UTC))
+        return write_folder(conn, settings.digest_dir, publication_of(settings), datetime.now(UTC))
 
 
-_EXTENSIONS = {"markdown": "md", "html": "html", "json": "json"}
+def publication_of(settings: Settings) -> Publication:
+    """The topic's name (the feeds file's [topic] name) and the public URL, for titles and links."""
+    return Publication(load_topic_name(settings.feeds_path), settings.public_url)
 
 
 def _channels(settings: Settings) -> dict[str, str]:
@@ -189,8 +201,7 @@ def digest(
                 result = compose(settings, since, dry_run=False, send_empty=send_empty)
                 # Also retries earlier digests' failed deliveries.
                 result.sent, result.failed = deliver(settings)
-                if result.recorded:
-                    write_files(settings)
+                write_files(settings)  # the story pages change with every poll, digest or not
         except RunLockedError as exc:
             logger.warning(str(exc))
             return None

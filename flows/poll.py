@@ -38,7 +38,7 @@ from newsmon.records import (
 from newsmon.report import feed_table, markdown_summary, one_line_summary, run_failure
 from newsmon.runlock import RunLockedError, run_lock
 from newsmon.settings import Settings
-from storage import sources, spool
+from storage import search, sources, spool
 from storage.analysis import analyse_run
 from storage.db import connect, open_database
 from storage.entries import new_entries
@@ -152,7 +152,8 @@ def _spool(records: RunRecords, settings: Settings) -> Path:
 
 @task(cache_policy=NO_CACHE)
 def analyse(report: RunReport, topic: Topic, settings: Settings) -> RunReport:
-    """Relevance, stories, facts and developments of what is stored and not analysed yet.
+    """Relevance, stories, facts and developments of what is stored and not analysed yet;
+    then the search index is sorted again if enough was appended since (storage/search.py).
 
     A spooled run is analysed when it is stored; a locked database leaves the articles
     for the next run's analysis, which picks up everything pending.
@@ -161,7 +162,10 @@ def analyse(report: RunReport, topic: Topic, settings: Settings) -> RunReport:
         return report
     try:
         with open_database(settings) as conn:
-            return analyse_run(conn, report, topic, collect.pool_embedder(settings))
+            analysed = analyse_run(conn, report, topic, collect.pool_embedder(settings))
+            if search.compact_if_due(conn, datetime.now(UTC)):
+                get_run_logger().info("the search index was sorted again (storage/search.py)")
+            return analysed
     except DatabaseLockedError as exc:
         message = f"{exc}; the stored articles are analysed by the next run"
         get_run_logger().warning(message)

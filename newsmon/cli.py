@@ -1,4 +1,5 @@
-"""The `newsmon` command: poll, demo, digest, diff, status, backfill, serve, settings."""
+"""The `newsmon` command: poll, demo, digest, diff, search, site, status, backfill, serve,
+settings."""
 
 from __future__ import annotations
 
@@ -137,6 +138,34 @@ def _parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
     diff.set_defaults(command=cmd_diff)
+
+    search = sub.add_parser(
+        "search", help='full-text search of the stored articles: every word, "a phrase"'
+    )
+    search.add_argument("query", help='words that must all occur; "quoted words" as a phrase')
+    search.add_argument("--since", type=_when, help="published since WHEN (2026-11-20, 24h, 7d)")
+    search.add_argument("--until", type=_when, help="published before WHEN")
+    search.add_argument("--outlet", help="only this outlet (as newsmon status names it)")
+    search.add_argument("--language", help="only this language (en, ar, he, fr ...)")
+    search.add_argument("--story", type=int, metavar="STORY_ID", help="only this story")
+    search.add_argument(
+        "--originals", action="store_true", help="leave out copies and translations"
+    )
+    search.add_argument("--limit", type=int, default=20, help="results shown (default 20)")
+    search.add_argument("--json", action="store_true", help="one JSON object per result")
+    search.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
+    search.set_defaults(command=cmd_search)
+
+    site = sub.add_parser(
+        "site", help="write the story pages, the Atom feed and the digests' files (a static site)"
+    )
+    site.add_argument(
+        "--serve", action="store_true", help="then serve them on 127.0.0.1 until Ctrl-C"
+    )
+    site.add_argument("--port", type=int, default=8000, help="port for --serve (default 8000)")
+    site.add_argument("--out", type=Path, help="folder to write (default: NEWSMON_DIGEST_DIR)")
+    site.add_argument("--db", type=Path, help="DuckDB file (default: NEWSMON_DB)")
+    site.set_defaults(command=cmd_site)
 
     story = sub.add_parser(
         "story", help="merge two stories, or split articles off one (recorded in story_edits)"
@@ -284,6 +313,68 @@ def cmd_diff(args: argparse.Namespace) -> int:
         now = datetime.now(UTC)
         found = digests.gather(conn, "diff", now, args.since, undelivered=False)
     print(render_text(found, f"What changed since {args.since:%Y-%m-%d %H:%M} UTC"), end="")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from storage.db import open_reader
+    from storage.search import Filters, search
+
+    settings = Settings.from_env().replace(db_path=args.db)
+    filters = Filters(
+        args.since, args.until, args.outlet, args.language, args.story, args.originals
+    )
+    with open_reader(settings) as conn:
+        hits = search(conn, args.query, filters, max(1, args.limit))
+    for hit in hits:
+        if args.json:
+            fields = {k: str(v) if k.endswith("_id") and v else v for k, v in asdict(hit).items()}
+            print(json.dumps(fields, ensure_ascii=False, default=_json_default))
+            continue
+        kind = f" ({hit.duplicate_kind} copy)" if hit.duplicate_kind else ""
+        print(
+            f"{hit.score:5.2f}  {hit.published_at:%Y-%m-%d}  {hit.outlet} · "
+            f"{hit.language or '?'}{kind}  story {hit.story_id}\n"
+            f"       {hit.title or '(untitled)'}\n       {hit.url or ''}\n       {hit.snippet}\n"
+        )
+    if not args.json:
+        print(f"{len(hits)} articles{' (the best ones)' if len(hits) == args.limit else ''}.")
+    return 0
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    """The digest folder written from the database, read-only: runs beside the pipeline."""
+    from flows.digest import publication_of
+    from publish.site import write_folder
+    from storage.db import open_reader
+
+    settings = Settings.from_env().replace(db_path=args.db, digest_dir=args.out)
+    with open_reader(settings) as conn:
+        written = write_folder(
+            conn, settings.digest_dir, publication_of(settings), datetime.now(UTC)
+        )
+    print(written.summary())
+    if args.serve:
+        return _serve_folder(settings.digest_dir, args.port)
+    return 0
+
+
+def _serve_folder(folder: Path, port: int) -> int:
+    import functools
+    import http.server
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot serve on 127.0.0.1:{port} ({exc.strerror}); pick another with --port"
+        ) from None
+    print(f"Serving {folder} at http://127.0.0.1:{port}/ until Ctrl-C", flush=True)
+    with server:
+        server.serve_forever()
     return 0
 
 

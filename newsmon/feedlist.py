@@ -15,6 +15,7 @@ FEED_KEYS = {"url": "feed address (http or https)", "name": "short label shown i
 
 
 TOPIC_KEYS = {
+    "name": 'what digests, the Atom feed and the story pages call the topic ("Gaza ceasefire")',
     "keywords": "words that make an article relevant, in any language",
     "min_relevance": "articles scoring below it (0 to 1) stay out of developments and digests",
     "skip_off_topic": "skip fetching entries whose title and summary share nothing with the topic",
@@ -84,6 +85,23 @@ def check_feeds_file(path: Path) -> None:
 def load_topic(path: Path, seed_texts: list[str]) -> Topic:
     """The topic profile: the seeds' words plus the feeds file's optional [topic] table."""
     return build_topic(seed_texts, *_topic_settings(path))
+
+
+def load_topic_name(path: Path) -> str:
+    """The [topic] table's name; 'newsmon' when the file names none (or there is no file:
+    a digest can be written on a machine that does not poll)."""
+    if not path.is_file():
+        return "newsmon"
+    text, document = _read(path)
+    table = document.get("topic", {})
+    name = table.get("name", "newsmon") if isinstance(table, dict) else "newsmon"
+    if not isinstance(name, str) or not name.strip():
+        raise FeedsFileError(
+            str(path),
+            'name in [topic] must be a string: name = "Gaza ceasefire"',
+            _find_key_line(text, "name", 0),
+        )
+    return " ".join(name.split())
 
 
 def _topic_settings(path: Path) -> tuple[list[str], float, bool, dict[str, str]]:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from newsmon import __version__
 from newsmon.errors import ConfigError
@@ -97,6 +98,20 @@ def _parse_urls(raw: str) -> tuple[str, ...]:
                 "https://github.com/caronc/apprise/wiki for the URL of each service"
             )
     return urls
+
+
+def _parse_public_url(raw: str) -> str:
+    """An http(s) address, kept with one trailing slash; empty: none."""
+    value = raw.strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(
+            f"expected the http(s) address the digest folder is served at, such as "
+            f"https://example.org/newsmon/, got {raw!r}"
+        )
+    return value.rstrip("/") + "/"
 
 
 def _parse_embedder(raw: str) -> str:
@@ -204,7 +219,14 @@ class Settings:
     digest_dir: Path = _env(
         "DIGEST_DIR",
         _parse_path,
-        "folder for each digest's .md, .html, .json and the Atom feed developments.atom",
+        "folder for each digest's .md, .html, .json, the Atom feed developments.atom and "
+        "the story pages (index.html, stories/): a static site to publish as it is",
+    )
+    public_url: str = _env(
+        "PUBLIC_URL",
+        _parse_public_url,
+        "the address where readers open the digest folder (https://example.org/newsmon/): "
+        "the Atom feed and the messages link there; empty: file:// links on this machine",
     )
     notify_urls: tuple[str, ...] = _env(
         "NOTIFY_URLS",
@@ -258,6 +280,7 @@ class Settings:
             fan_out=1,
             snapshot=True,
             digest_dir=Path("data/digests"),
+            public_url="",
             notify_urls=(),
             max_feed_bytes=10 * 1024 * 1024,
             feed_parse_timeout=30.0,

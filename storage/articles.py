@@ -91,7 +91,14 @@ def seed_hashes(conn: Conn) -> dict[str, str]:
 
 def delete_articles(conn: Conn, article_ids: list[int]) -> None:
     """Remove articles and what was derived from them; the facts they stated first stay known."""
-    for table in ("lsh_buckets", "article_signatures", "figures", "developments", "articles"):
+    for table in (
+        "lsh_buckets",
+        "article_signatures",
+        "search_terms",
+        "figures",
+        "developments",
+        "articles",
+    ):
         conn.execute(f"DELETE FROM {table} WHERE article_id = ANY($1)", [article_ids])
 
 

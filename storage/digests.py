@@ -9,8 +9,9 @@ the same digest twice. A delivery that failed for certain is retried.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,26 @@ class Development:
     url: str | None
     title: str | None
     outlet: str | None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outlet:
+    """One outlet that carried a story, and the address of its report."""
+
+    outlet: str
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The shown developments of one article, under one line naming its source."""
+
+    url: str | None
+    outlet: str | None
+    language: str | None
+    first_seen_at: datetime
+    items: list[Development]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +65,7 @@ class FigureChange:
     change: float
     sentence: str
     url: str | None
+    series: tuple[tuple[datetime | None, float, str], ...] = ()  # (time, value, source)
 
     @property
     def label(self) -> str:
@@ -55,9 +77,31 @@ class FigureChange:
 class StoryDigest:
     story_id: int
     title: str
-    outlets: int  # outlets that carried the story, copies included
     figure_changes: list[FigureChange] = field(default_factory=list)
     developments: list[Development] = field(default_factory=list)
+    reported_by: list[Outlet] = field(default_factory=list)  # one report per outlet
+
+    @property
+    def has_page(self) -> bool:
+        """A development outside any story is shown under a made-up negative id."""
+        return self.story_id > 0
+
+    @property
+    def shown_reports(self) -> list[Report]:
+        """The shown developments grouped by article, so each source is named once."""
+        reports: dict[str | None, Report] = {}
+        for d in self.shown:
+            key = d.url or f"#{d.development_id}"
+            if key not in reports:
+                reports[key] = Report(d.url, d.outlet, d.language, d.first_seen_at, [])
+            reports[key].items.append(d)
+        return list(reports.values())
+
+    @property
+    def also_reported(self) -> list[Outlet]:
+        """The outlets that carried the story besides those its developments come from."""
+        named = {d.outlet for d in self.developments}
+        return [o for o in self.reported_by if o.outlet not in named]
 
     @property
     def shown(self) -> list[Development]:
@@ -71,7 +115,7 @@ class StoryDigest:
 
     @property
     def also_reported_by(self) -> int:
-        return max(0, self.outlets - 1)
+        return len(self.also_reported)
 
 
 @dataclass(slots=True)
@@ -110,6 +154,7 @@ class Delivery:
     channel_label: str
     status: str
     attempts: int
+    parts_sent: int = 0
 
 
 def gather(
@@ -119,7 +164,7 @@ def gather(
     rows = conn.execute(
         """
         SELECT d.development_id, d.story_id, d.sentence, d.novelty, d.new_facts, d.first_seen_at,
-               a.url, a.title, o.outlet
+               a.url, a.title, o.outlet, a.language
         FROM developments AS d
         JOIN articles AS a USING (article_id)
         JOIN article_outlets AS o USING (article_id)
@@ -132,13 +177,13 @@ def gather(
     ).fetchall()
     stories: dict[int, StoryDigest] = {}
     titles = _stories(conn, sorted({row[1] for row in rows if row[1] is not None}))
-    for development_id, story_id, sentence, novelty, facts, seen_at, url, title, outlet in rows:
+    for development_id, story_id, sentence, novelty, facts, seen_at, url, title, *rest in rows:
         key = story_id if story_id is not None else -development_id
         if key not in stories:
-            story_title, outlets = titles.get(story_id, (title or sentence[:120], 1))
-            stories[key] = StoryDigest(key, story_title or "(untitled)", outlets)
+            story_title = titles.get(story_id) or title or sentence[:120]
+            stories[key] = StoryDigest(key, story_title, reported_by=_outlets(conn, story_id))
         stories[key].developments.append(
-            Development(development_id, sentence, novelty, facts, seen_at, url, title, outlet)
+            Development(development_id, sentence, novelty, facts, seen_at, url, title, *rest)
         )
     for story_id, changes in _figure_changes(conn, [r[0] for r in rows]).items():
         if story_id in stories:
@@ -147,13 +192,29 @@ def gather(
     return Digest(digest_id, now, since, ordered)
 
 
-def _stories(conn: Conn, story_ids: list[int]) -> dict[int, tuple[str | None, int]]:
+def _stories(conn: Conn, story_ids: list[int]) -> dict[int, str | None]:
     if not story_ids:
         return {}
     rows = conn.execute(
-        "SELECT story_id, title, outlets FROM story_summary WHERE story_id = ANY($1)", [story_ids]
+        "SELECT story_id, title FROM story_summary WHERE story_id = ANY($1)", [story_ids]
     ).fetchall()
-    return {story_id: (title, outlets) for story_id, title, outlets in rows}
+    return dict(rows)
+
+
+def _outlets(conn: Conn, story_id: int | None) -> list[Outlet]:
+    """The outlets of a story's reports (seeds aside), each with its first report's address."""
+    if story_id is None:
+        return []
+    rows = conn.execute(
+        """
+        SELECT o.outlet, arg_min(a.url, a.fetched_at)
+        FROM articles AS a JOIN article_outlets AS o USING (article_id)
+        WHERE a.story_id = $1 AND NOT a.is_seed
+        GROUP BY o.outlet ORDER BY min(a.fetched_at), o.outlet
+        """,
+        [story_id],
+    ).fetchall()
+    return [Outlet(outlet, url) for outlet, url in rows]
 
 
 def _figure_changes(conn: Conn, development_ids: list[int]) -> dict[int, list[FigureChange]]:
@@ -179,7 +240,20 @@ def _figure_changes(conn: Conn, development_ids: list[int]) -> dict[int, list[Fi
         change = FigureChange(*values)
         if change not in changes.get(story_id, []):
             changes.setdefault(story_id, []).append(change)
-    return changes
+    return {
+        story_id: [replace(c, series=_series(conn, c.metric, c.unit)) for c in found]
+        for story_id, found in changes.items()
+    }
+
+
+def _series(conn: Conn, metric: str, unit: str | None) -> tuple[tuple[Any, ...], ...]:
+    """Every value of the figure, as figure_changes orders them: the chart of the change."""
+    rows = conn.execute(
+        "SELECT published_at, value, source FROM figure_changes "
+        "WHERE metric = $1 AND unit IS NOT DISTINCT FROM $2",
+        [metric, unit],
+    ).fetchall()
+    return tuple(rows)
 
 
 def record(conn: Conn, digest: Digest, rendered: dict[str, str], channels: dict[str, str]) -> None:
@@ -253,7 +327,7 @@ def queue_again(conn: Conn, digest_id: str, channels: dict[str, str], now: datet
             conn.execute(
                 "INSERT INTO deliveries (digest_id, channel, channel_label, status, updated_at) "
                 "VALUES ($1, $2, $3, 'pending', $4) ON CONFLICT (digest_id, channel) DO UPDATE "
-                "SET status = 'pending', updated_at = excluded.updated_at",
+                "SET status = 'pending', updated_at = excluded.updated_at, parts_sent = 0",
                 [digest_id, key, channels[key], now],
             )
     return queued
@@ -270,13 +344,20 @@ def abandon_other_channels(conn: Conn, keep: Sequence[str], now: datetime) -> in
 
 
 def set_status(
-    conn: Conn, delivery: Delivery, status: str, now: datetime, error: str | None = None
+    conn: Conn,
+    delivery: Delivery,
+    status: str,
+    now: datetime,
+    error: str | None = None,
+    parts_sent: int | None = None,
 ) -> None:
+    """The delivery's new status; `parts_sent` counts the messages the channel has taken."""
     conn.execute(
         "UPDATE deliveries SET status = $3, updated_at = $4, last_error = $5, "
-        "attempts = attempts + CASE WHEN $3 = 'sending' THEN 1 ELSE 0 END "
+        "attempts = attempts + CASE WHEN $3 = 'sending' THEN 1 ELSE 0 END, "
+        "parts_sent = coalesce($6, parts_sent) "
         "WHERE digest_id = $1 AND channel = $2",
-        [delivery.digest_id, delivery.channel, status, now, error],
+        [delivery.digest_id, delivery.channel, status, now, error, parts_sent],
     )
 
 
@@ -289,18 +370,46 @@ def rendered(conn: Conn, digest_id: str) -> dict[str, str]:
     return dict(zip(("markdown", "html", "json"), row, strict=True))
 
 
-def recent(conn: Conn, limit: int = 50) -> list[tuple[str, datetime, int, int, str]]:
-    """(digest_id, created_at, developments, stories, html) of the latest digests."""
-    return conn.execute(
-        "SELECT digest_id, created_at, developments, stories, html FROM digests "
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A digest as the digests table keeps it."""
+
+    digest_id: str
+    created_at: datetime
+    developments: int
+    stories: int
+    html: str
+    json: str
+
+    @property
+    def title(self) -> str:
+        """The title it was sent with (digests recorded before titles were kept: a made-up one)."""
+        title = json.loads(self.json).get("title")
+        return (
+            title or f"{self.developments} new developments, {self.created_at:%Y-%m-%d %H:%M} UTC"
+        )
+
+    @property
+    def summary(self) -> str:
+        """The first developments, in plain words: what a feed reader lists under the title."""
+        stories = json.loads(self.json).get("stories", [])
+        sentences = [d["sentence"] for s in stories for d in s.get("developments", [])[:1]]
+        return " · ".join(sentences[:5])
+
+
+def recent(conn: Conn, limit: int = 50) -> list[Recorded]:
+    """The latest digests, newest first."""
+    rows = conn.execute(
+        "SELECT digest_id, created_at, developments, stories, html, json FROM digests "
         "ORDER BY created_at DESC LIMIT $1",
         [limit],
     ).fetchall()
+    return [Recorded(*row) for row in rows]
 
 
 def _deliveries(conn: Conn, where: str, params: list[object] | None = None) -> list[Delivery]:
     rows = conn.execute(
-        "SELECT digest_id, channel, channel_label, status, attempts FROM deliveries "
+        "SELECT digest_id, channel, channel_label, status, attempts, parts_sent FROM deliveries "
         f"WHERE {where} ORDER BY digest_id, channel",
         params or [],
     ).fetchall()

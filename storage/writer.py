@@ -26,7 +26,7 @@ from newsmon.records import (
     StoredArticle,
     Verdict,
 )
-from storage import articles, runs, sources
+from storage import articles, runs, search, sources
 from storage.db import insert_columns, transaction
 
 
@@ -103,6 +103,7 @@ def store_seeds(conn: duckdb.DuckDBPyConnection, seeds: list[Seed], now: datetim
         articles.insert_signatures(
             conn, {i: s.signature for i, s in zip(ids, changed, strict=True) if s.signature}
         )
+        search.index_articles(conn, ids)
     return [s.name for s in changed]
 
 
@@ -216,6 +217,7 @@ def _store_pages(conn: duckdb.DuckDBPyConnection, records: RunRecords) -> _Store
         _append_row(rows, article_id, page, verdict, run_id, now)
     insert_columns(conn, "articles", rows)
     articles.insert_signatures(conn, fingerprints)
+    search.index_articles(conn, list(fingerprints))  # the pages with text
     result.originals = articles.describe_articles(
         conn, sorted({s.duplicate_of for s in result.stored if s.duplicate_of is not None})
     )

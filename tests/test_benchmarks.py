@@ -210,3 +210,11 @@ def test_benchmarks_of_labelled_data_say_when_there_is_none(script: str, tmp_pat
         timeout=120,
     )
     assert result.returncode == 0 and "skipped" in result.stdout
+
+
+def test_search_benchmark_times_every_kind_of_query() -> None:
+    (figures,) = bench("search.py", "--articles", "5000", "--batch", "1000", "--rounds", "2")
+    assert figures["articles"] == 5000 and figures["index_rows"] > 5000 * 150
+    kinds = {"one common word", "two words", "rare word", "filtered", "phrase"}
+    assert set(figures["sorted"]) == set(figures["appended_baseline"]) == kinds
+    assert 0 < figures["p95_ms"] < 5000

@@ -72,8 +72,14 @@ def test_migration_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None
             "006_canonical_urls.sql",
             "007_translations.sql",
             "008_story_edits.sql",
+            "009_delivery_parts.sql",
+            "010_search.sql",
         ]
-        assert schema_version(conn) == "008_story_edits.sql"
+        assert schema_version(conn) == "010_search.sql"
+        # The articles stored before 010 are in the search index: "Some text", its words.
+        assert conn.execute(
+            "SELECT term, article_id, tf FROM search_terms ORDER BY term"
+        ).fetchall() == [("some", 1, 1), ("text", 1, 1)]
         # Rewritten in place, ids kept; a form another row holds already is left alone.
         assert conn.execute(
             "SELECT article_id, url, canonical_url FROM articles WHERE article_id > 3 ORDER BY 1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -245,7 +246,11 @@ def test_a_digest_run_twice_delivers_once(
     assert len(inbox.posts) == 1
     body = str(inbox.posts[0]["message"])
     assert body.index("aid trucks: 900 → 1,800") < body.index("630 trucks")  # figures first
-    assert "Also reported by 1 other outlet" in body
+    assert "Also reported by [Gulf Observer](http" in body  # named and linked
+    digest = inbox.posts[0]["digest"]  # the JSON digest itself, for programs
+    assert isinstance(digest, dict) and digest["digest_id"] == first.digest_id
+    assert inbox.posts[0]["title"] == digest["title"]
+    assert str(digest["title"]).endswith(": 19 new developments — aid trucks 900 → 1,800")
 
     second = run_digest()
     assert not second.recorded and second.developments == 0
@@ -330,8 +335,10 @@ def test_a_run_killed_between_sending_and_recording_never_sends_twice(
 
 
 def test_digest_files_atom_feed_and_escaping(
-    poll_topic, run_digest, inbox: Inbox, db_path: Path, tmp_path: Path
+    poll_topic, run_digest, inbox: Inbox, db_path: Path, tmp_path: Path, monkeypatch
 ) -> None:
+    public = "https://news.example.org/gaza/"
+    monkeypatch.setenv("NEWSMON_PUBLIC_URL", public.rstrip("/"))  # the slash is added
     poll_topic(HARBOR, GULF)
     run_digest()
     poll_topic(UPDATES)
@@ -354,19 +361,60 @@ def test_digest_files_atom_feed_and_escaping(
     assert not parsed.bozo, parsed.get("bozo_exception")
     assert parsed.feed.id and parsed.feed.title and parsed.feed.updated and parsed.feed.author
     assert len(parsed.entries) == 2
+    assert_valid_atom(raw)
+    assert parsed.feed.links[0].href == public + "developments.atom"
     for entry in parsed.entries:
-        assert entry.id.startswith("urn:uuid:") and entry.title and entry.updated
-    assert "&lt;script&gt;" in parsed.entries[0].content[0].value  # still escaped inside
-    atom = "{http://www.w3.org/2005/Atom}"
-    root = ET.fromstring(raw)
-    assert root.tag == f"{atom}feed"
-    for required in ("id", "title", "updated", "author"):
-        assert root.find(f"{atom}{required}") is not None
-    for entry in root.findall(f"{atom}entry"):
-        assert all(entry.find(f"{atom}{t}") is not None for t in ("id", "title", "updated"))
+        assert entry.id.startswith("urn:uuid:") and entry.updated
+        assert re.fullmatch(r".+: \d+ new developments? (—|in) .+", entry.title), entry.title
+        assert entry.link.startswith(public) and entry.link.endswith(".html")
+        assert entry.summary and "<" not in entry.summary  # words, not markup
+        content = entry.content[0].value
+        assert "<html" not in content and "<head" not in content  # a fragment, not a page
+    newest = parsed.entries[0]
+    assert newest.link == f"{public}{result.digest_id}.html"
+    assert "&lt;script&gt;" in newest.content[0].value  # still escaped inside
+    assert f'href="{public}stories/' in newest.content[0].value  # the story page, absolute
+    assert f"[The full digest]({public}{result.digest_id}.html)" in markdown
     secret = "s3cr3t"
     assert secret not in raw.decode() + html + markdown
     assert not query(db_path, f"SELECT * FROM deliveries WHERE channel_label LIKE '%{secret}%'")
+
+
+def assert_valid_atom(raw: bytes) -> None:
+    """RFC 4287's rules that a feed reader relies on, checked on the XML itself."""
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = ET.fromstring(raw)
+    assert root.tag == f"{atom}feed"
+
+    def one(parent: ET.Element, tag: str) -> str:
+        found = parent.findall(f"{atom}{tag}")
+        assert len(found) == 1, f"atom:{tag} must occur exactly once in {parent.tag}"
+        return found[0].text or ""
+
+    def absolute(iri: str) -> None:
+        assert re.match(r"^[a-z][a-z0-9+.-]*:", iri), f"{iri!r} is not an absolute IRI"
+
+    def timestamp(text: str) -> None:  # RFC 3339, time zone included
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", text)
+
+    absolute(one(root, "id"))
+    assert one(root, "title")
+    timestamp(one(root, "updated"))
+    assert root.find(f"{atom}author/{atom}name") is not None  # or one in every entry
+    assert [link.get("rel") for link in root.findall(f"{atom}link")].count("self") == 1
+    ids = set()
+    for entry in root.findall(f"{atom}entry"):
+        ids.add(one(entry, "id"))
+        absolute(one(entry, "id"))
+        assert one(entry, "title")
+        timestamp(one(entry, "updated"))
+        links = entry.findall(f"{atom}link")
+        assert any(link.get("rel", "alternate") == "alternate" for link in links)
+        for link in links:
+            absolute(link.get("href", ""))
+        content = entry.find(f"{atom}content")
+        assert content is not None and content.get("type") in ("text", "html", "xhtml")
+    assert len(ids) == len(root.findall(f"{atom}entry")), "entry ids must be unique"
 
 
 def test_diff_and_dry_run_show_changes_without_recording(
@@ -407,7 +455,6 @@ def test_a_huge_digest_is_cut_for_people_and_complete_in_json() -> None:
         StoryDigest(
             s,
             f"Story {s}",
-            1,
             developments=[
                 Development(
                     s * 100 + d, f"Sentence {d} of story {s}.", d / 10, [], now, None, None, None

@@ -155,7 +155,7 @@ def test_a_digest_whose_channel_fails_is_failed_in_prefect_and_can_be_resent(
     try:
         monkeypatch.setenv("NEWSMON_NOTIFY_URLS", box.url)
         assert main(["digest", "--resend", digest_id, "--db", str(db_path)]) == 0
-        assert len(box.posts) == 1 and digest_id in str(box.posts[0]["title"])
+        assert len(box.posts) == 1 and box.posts[0]["digest"]["digest_id"] == digest_id
         assert main(["digest", "--resend", digest_id, "--db", str(db_path)]) == 0
         assert len(box.posts) == 1  # received already: not sent twice
     finally:
