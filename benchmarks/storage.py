@@ -201,7 +201,8 @@ def analyst_store(db_path: Path, size: int) -> None:
             [size],
         )
         conn.execute(
-            "INSERT INTO deliveries SELECT 'digest-' || i, 'channel', 'json://hook', "
+            "INSERT INTO deliveries (digest_id, channel, channel_label, status, attempts, "
+            "last_error, updated_at) SELECT 'digest-' || i, 'channel', 'json://hook', "
             "CASE WHEN i % 100 = 0 THEN 'failed' ELSE 'sent' END, 1, NULL, now() "
             "FROM range(8760) t(i)"
         )

@@ -69,8 +69,13 @@ class FigureChange:
 
     @property
     def label(self) -> str:
-        what = self.metric.replace("_", " ")
-        return f"{what} ({self.unit})" if self.unit else what
+        return figure_label(self.metric, self.unit)
+
+
+def figure_label(metric: str, unit: str | None) -> str:
+    """'aid trucks', 'fuel (liters)': a figure's name as readers see it."""
+    what = metric.replace("_", " ")
+    return f"{what} ({unit})" if unit else what
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from storage.db import Conn
+from storage.digests import figure_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +43,7 @@ class Series:
 
     @property
     def label(self) -> str:
-        what = self.metric.replace("_", " ")
-        return f"{what} ({self.unit})" if self.unit else what
+        return figure_label(self.metric, self.unit)
 
 
 @dataclass(slots=True)

@@ -8,7 +8,9 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -264,6 +266,66 @@ def test_a_digest_run_twice_delivers_once(
     delivered = query(db_path, "SELECT count(*), count(DISTINCT development_id) FROM digest_items")
     assert delivered[0][0] == delivered[0][1] == first.developments + third.developments
     assert query(db_path, "SELECT DISTINCT status FROM deliveries") == [("sent",)]
+
+
+class ChatServer:
+    """A Mattermost server on 127.0.0.1 as apprise's mmost:// posts to it (4,000 characters a
+    message): keeps each message's text, and refuses the posts numbered in `refuse`."""
+
+    def __init__(self, refuse: set[int]) -> None:
+        self.texts: list[str] = []
+        self.posts = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.posts += 1
+                refused = server.posts in refuse
+                if not refused:
+                    server.texts.append(body["text"])
+                self.send_response(500 if refused else 200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+        self.url = f"mmost://127.0.0.1:{self._http.server_address[1]}/hooktoken1234567890"
+
+    def close(self) -> None:
+        self._http.shutdown()
+
+
+def test_a_digest_too_long_for_chat_goes_in_parts_and_a_failed_part_is_retried_alone(
+    poll_topic, run_digest, db_path: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from newsmon.errors import RunFailedError
+
+    chat = ChatServer(refuse={2})  # the second message fails once
+    monkeypatch.setenv("NEWSMON_NOTIFY_URLS", chat.url)
+    monkeypatch.setenv("NEWSMON_DIGEST_DIR", str(tmp_path / "digests"))
+    try:
+        poll_topic(HARBOR, GULF, UPDATES, ENGLISH)  # about 6,000 characters of digest
+        with pytest.raises(RunFailedError, match="did not accept the digest"):
+            run_digest()
+        assert len(chat.texts) == 1
+        assert query(db_path, "SELECT status, parts_sent FROM deliveries") == [("failed", 1)]
+        retried = run_digest()  # nothing new: it only retries the failed delivery
+        assert not retried.recorded and retried.sent == ["mmost://…"] and not retried.failed
+        (parts,) = query(db_path, "SELECT parts_sent FROM deliveries WHERE status = 'sent'")[0]
+    finally:
+        chat.close()
+    assert parts == len(chat.texts) >= 2 and chat.posts == parts + 1  # each part arrived once
+    assert all(len(text) <= 4000 for text in chat.texts)
+    assert chat.texts[0].startswith("# ")
+    assert [t.split("\n")[0] for t in chat.texts[1:]] == [
+        f"({n}/{parts})" for n in range(2, parts + 1)
+    ]
+    markdown = query(db_path, "SELECT markdown FROM digests")[0][0]
+    received = " ".join(re.sub(r"^\(\d+/\d+\)", "", text) for text in chat.texts)
+    assert received.split() == markdown.split()  # nothing lost, no word cut
 
 
 def digest_artifacts(since: datetime) -> list[str]:
