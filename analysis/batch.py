@@ -161,10 +161,14 @@ def develop(
     story_of: dict[int, int | None],
     now: datetime,
     result: Analysis,
+    neighbours: dict[int, int] | None = None,
 ) -> Findings:
     """Stories, facts, figures and developments of `articles`, given the `known` fact keys,
-    the `stories` they may join and the stories of the originals copies point to
-    (`story_of`). `known`, `stories` and `story_of` grow as the batch goes."""
+    the `stories` they may join, the stories of the originals copies point to and of the
+    articles closest in meaning (`story_of`), and each article's closest earlier one in
+    meaning (`neighbours`: its story is joined when the words find none).
+    `known`, `stories` and `story_of` grow as the batch goes."""
+    neighbours = neighbours or {}
     findings = Findings()
     common = common_words(topic.profile)
     for article in articles:
@@ -175,7 +179,8 @@ def develop(
             continue
         mark = findings.mark()
         try:
-            article.story_id = _assign_story(article, stories, common, findings, now)
+            near = story_of.get(neighbours.get(article.article_id, -1))
+            article.story_id = _assign_story(article, stories, common, findings, now, near)
             story_of[article.article_id] = article.story_id
             _collect_facts(article, known, findings, now)
         except Exception as exc:
@@ -228,9 +233,14 @@ def _assign_story(
     common: frozenset[str],
     findings: Findings,
     now: datetime,
+    near: int | None = None,
 ) -> int:
+    """The story the article's words join; else the story of its closest article in
+    meaning (`near`), if still active; else a story of its own."""
     terms = story_terms(article.words, article.sentences, common)
     best = stories.closest(terms, article.event_at)
+    if best is None and near is not None:
+        best = stories.active(near, article.event_at)
     event_at = article.published_at
     if best is not None:
         if event_at and (best.last_event_at is None or event_at > best.last_event_at):

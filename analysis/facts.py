@@ -55,6 +55,36 @@ _FIGURE = re.compile(
     r"(?=[\s-]+(?P<rest>(?:[A-Za-z][A-Za-z’'-]*\s*){1,4}))?",
     re.IGNORECASE,
 )
+# What is counted, as the story's other languages say it: the same metric as in English, so
+# that '1,800 trucks', '1800 شاحنة' and '1,800 משאיות' make one series in figure_changes.
+# Arabic counts 11 and more with a singular noun, so both numbers are listed.
+_METRIC_WORDS = {
+    "aid_trucks": (
+        "شاحنة مساعدات", "شاحنات مساعدات", "شاحنات المساعدات", "شاحنة المساعدات",
+        "משאיות סיוע", "משאיות הסיוע", "משאית סיוע", "camions d'aide", "camions d’aide",
+        "camions humanitaires", "camions de l'aide", "camions de l’aide",
+    ),
+    "trucks": ("شاحنة", "شاحنات", "משאית", "משאיות", "camion", "camions", "lkw", "lastwagen"),
+    "hostages": (
+        "رهينة", "رهائن", "محتجزا", "محتجزين", "محتجزًا", "חטוף", "חטופים", "חטופות",
+        "בני ערובה", "otage", "otages", "geiseln",
+    ),
+    "prisoners": (
+        "أسير", "أسيرا", "أسرى", "سجين", "سجينا", "سجناء", "معتقل", "معتقلا", "معتقلين",
+        "אסיר", "אסירים", "prisonnier", "prisonniers", "détenus", "häftlinge",
+    ),
+    "bakeries": ("مخبز", "مخبزا", "مخابز", "מאפיות", "boulangeries"),
+    "people": ("شخص", "شخصا", "أشخاص", "אנשים", "personnes", "menschen"),
+}  # fmt: skip
+_METRIC_OF = {
+    tuple(phrase.split()): metric for metric, phrases in _METRIC_WORDS.items() for phrase in phrases
+}
+_LONGEST_PHRASE = max(len(words) for words in _METRIC_OF)
+_ARABIC_PREFIXES = ("وال", "بال", "لل", "ال", "و", "ب")
+_NUMBER_THEN_WORDS = re.compile(
+    r"(?<![\w.,])(?P<number>\d{1,3}(?:[,٬.\u00a0\u202f ]\d{3})+|\d+)(?![\d.,٫]\d)"
+    r"\s+(?P<rest>[^\W\d_](?:[^\W\d]|[’'-])*(?:\s+[^\W\d_](?:[^\W\d]|[’'-])*){0,3})"
+)
 _ANY_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORD})\b", re.IGNORECASE)  # most sentences have none
 
 
@@ -98,10 +128,34 @@ def figures(sentence: str) -> list[Figure]:
             after.pop(0)
             after = after[1:] if after[:1] in (["the"], ["a"]) else after
         noun = _noun(after)
-        if not noun or _is_date(match, sentence, noun):
-            continue
+        if not noun or _is_date(match, sentence, noun) or _METRIC_OF.get((noun[0],)):
+            continue  # a word of another language ('camions'): counted below
         found.append(Figure("_".join(noun), value, unit, sentence))
+    return found + [f for f in _figures_in_other_languages(sentence) if f not in found]
+
+
+def _figures_in_other_languages(sentence: str) -> list[Figure]:
+    """'1800 شاحنة', '1,800 משאיות', '1 800 camions d'aide': a number followed by the words of
+    a metric in _METRIC_WORDS (an Arabic word's article or conjunction aside)."""
+    found: list[Figure] = []
+    for match in _NUMBER_THEN_WORDS.finditer(sentence):
+        raw = re.sub(r"\D", "", match.group("number"))
+        words = [w.strip("’'-,.").lower() for w in match.group("rest").split()]
+        for size in range(min(_LONGEST_PHRASE, len(words)), 0, -1):
+            metric = _METRIC_OF.get(tuple(words[:size])) or _METRIC_OF.get(
+                (_without_prefix(words[0]), *words[1:size])
+            )
+            if metric:
+                found.append(Figure(metric, float(int(raw)), None, sentence))
+                break
     return found
+
+
+def _without_prefix(word: str) -> str:
+    for prefix in _ARABIC_PREFIXES:
+        if word.startswith(prefix) and len(word) > len(prefix) + 2:
+            return word[len(prefix) :]
+    return word
 
 
 def _inside_word(text: str, start: int) -> bool:
@@ -274,7 +328,7 @@ def analyse(text: str, aliases: Mapping[str, str] = NO_ALIASES) -> list[Sentence
     result: list[Sentence] = []
     for sentence in sentences:
         caseless = is_caseless(sentence)
-        found = [] if caseless else figures(sentence)
+        found = _figures_in_other_languages(sentence) if caseless else figures(sentence)
         facts = [Fact(FIGURE, f.key) for f in found]
         if caseless:
             facts += [Fact(TERM, t) for t in terms(sentence)]

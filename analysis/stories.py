@@ -1,4 +1,5 @@
-"""Stories: articles about one event, grouped by the words and names they share.
+"""Stories: articles about one event, grouped by the words and names they share (and, across
+languages and rewrites, by meaning: analysis/meaning.py finds the closest earlier article).
 
 An article joins the closest story active within STORY_WINDOW of it when their
 term vectors' cosine reaches STORY_SIMILARITY; otherwise it opens a story of its own.
@@ -63,14 +64,26 @@ class StoryIndex:
 
     def __init__(self, stories: list[Story]) -> None:
         self.stories: list[Story] = []
+        self._by_id: dict[int, list[Story]] = defaultdict(list)
         self._postings: dict[str, list[tuple[Story, float]]] = defaultdict(list)
         for story in stories:
             self.add(story)
 
     def add(self, story: Story) -> None:
         self.stories.append(story)
+        self._by_id[story.story_id].append(story)
         for term, weight in story.terms.items():
             self._postings[term].append((story, weight))
+
+    def active(self, story_id: int, event_at: datetime | None) -> Story | None:
+        """Story `story_id`, if it is active within STORY_WINDOW of `event_at` (of the
+        stories read under that id, merged ones, the one that saw the latest event)."""
+        for story in sorted(self._by_id.get(story_id, []), key=_latest_first):
+            if not (event_at and story.last_event_at) or (
+                abs(event_at - story.last_event_at) <= STORY_WINDOW
+            ):
+                return story
+        return None
 
     def closest(self, terms: dict[str, float], event_at: datetime | None) -> Story | None:
         # By Story, not story_id: a story merged into another keeps its own terms, under
@@ -97,3 +110,7 @@ class StoryIndex:
             if score > best_score or (score == best_score and best is None):
                 best, best_score = story, score
         return best
+
+
+def _latest_first(story: Story) -> float:
+    return -(story.last_event_at or datetime.min.replace(tzinfo=UTC)).timestamp()

@@ -71,16 +71,24 @@ def analyse_pending(
     articles = batch.read(rows, topic, result)
     since = window_start(a.event_at for a in articles if not a.is_seed)
     leads = embed_originals(articles, embedder, result) if embedder else []
+    neighbours: dict[int, int] = {}  # article: the earlier one whose story it may join
     with transaction(conn):
         if embedder is not None and leads:
-            translations = find_translations(conn, leads, embedder.name, since)
+            stored, originals_of = stored_leads(conn, embedder.name, since)
+            translations = find_translations(leads, stored, originals_of)
             insert_leads(conn, leads, embedder.name)
             record_translations(conn, articles, translations)
             result.translations = len(translations)
+            originals = [lead for lead in leads if lead.article_id not in translations]
+            neighbours = {
+                article_id: n.article_id
+                for article_id, n in meaning.find_story_neighbours(originals, stored).items()
+            }
         known = known_fact_keys(conn, sorted(fact_keys(s for a in articles for s in a.sentences)))
         stories = StoryIndex(stories_since(conn, since))
-        story_of = story_ids(conn, sorted({a.duplicate_of for a in articles if a.duplicate_of}))
-        findings = batch.develop(articles, topic, known, stories, story_of, now, result)
+        copied = {a.duplicate_of for a in articles if a.duplicate_of}
+        story_of = story_ids(conn, sorted(copied | set(neighbours.values())))
+        findings = batch.develop(articles, topic, known, stories, story_of, now, result, neighbours)
         analysed = [a for a in articles if a.article_id not in result.errors]
         update_analysis(
             conn,
@@ -160,11 +168,10 @@ def embed_originals(
 
 
 def find_translations(
-    conn: Conn, new: list[Lead], model: str, since: datetime | None
+    new: list[Lead], stored: list[Lead], originals_of: dict[int, int]
 ) -> dict[int, Translation]:
-    """Which `new` leads translate an earlier article: one stored since `since`, a seed, or
-    one before them in the batch (a stored translation stands for its original)."""
-    stored, originals_of = stored_leads(conn, model, since)
+    """Which `new` leads translate an earlier article: a `stored` one, or one before them
+    in the batch (a stored translation stands for its original, `originals_of`)."""
     return {
         article_id: Translation(originals_of.get(t.original_id, t.original_id), t.score)
         for article_id, t in meaning.find_translations(new, stored).items()

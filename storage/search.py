@@ -171,7 +171,7 @@ def _ranked(
         weight = math.log(1 + (documents - count + 0.5) / (count + 0.5))
         branches.append(
             f"SELECT {len(branches)} AS k, article_id, "
-            f"{weight!r} * tf * {BM25_K1 + 1} / (tf + {BM25_K1}) AS score "
+            f"{weight!r}::DOUBLE * tf * {BM25_K1 + 1} / (tf + {BM25_K1}) AS score "
             f"FROM search_terms WHERE {condition}"
         )
         params += values

@@ -252,3 +252,25 @@ def test_newsmon_site_writes_the_folder_and_serves_it(published: Path, db_path: 
     )
     # Nothing changed: no story page is written again (the index says when it was written).
     assert again.returncode == 0 and re.search(r"\((0|1) pages written\)", again.stdout)
+
+    # An analyst merges two stories: the merged one's page leads to the one it joined.
+    kept, merged = [
+        row[0]
+        for row in query(
+            db_path,
+            "SELECT story_id FROM story_summary WHERE developments > 0 ORDER BY story_id LIMIT 2",
+        )
+    ]
+    edit = subprocess.run(
+        [sys.executable, "-m", "newsmon.cli", "story", "merge", str(kept), str(merged),
+         "--db", str(db_path)],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert edit.returncode == 0, edit.stderr
+    after = subprocess.run(
+        [*command, str(out)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert after.returncode == 0 and re.search(r"\(([2-9]|\d\d+) pages written\)", after.stdout)
+    page = (out / "stories" / f"{merged}.html").read_text(encoding="utf-8")
+    assert f'href="{kept}.html"' in page and "merged this story into" in page
+    assert f"stories/{merged}.html" not in (out / "index.html").read_text(encoding="utf-8")

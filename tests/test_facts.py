@@ -33,10 +33,25 @@ ALIASES = load_topic(ROOT / "feeds.toml", []).aliases
         ("The two sides met in November 2023 for 48 hours.", []),
         ("Two of the three pipelines were repaired; F-16 jets flew over.",
          [("pipelines", 3, None)]),
+        # The same metrics in the story's other languages: one series per metric.
+        ("دخلت 1800 شاحنة مساعدات إلى قطاع غزة منذ بدء الهدنة.", [("aid_trucks", 1800, None)]),
+        ("نقلت ١٨٠٠ شاحنة المساعدات عبر المعبر.", [("aid_trucks", 1800, None)]),
+        ("נכנסו 4,200 משאיות סיוע לרצועה.", [("aid_trucks", 4200, None)]),
+        ("Plus de 1 800 camions d’aide sont entrés ; 74 camions hier.",
+         [("aid_trucks", 1800, None), ("trucks", 74, None)]),
+        ("أفرجت حماس عن 33 رهينة مقابل 1900 أسير فلسطيني.",
+         [("hostages", 33, None), ("prisoners", 1900, None)]),
+        ("שוחררו 33 חטופים ו-1,900 אסירים.", [("hostages", 33, None), ("prisoners", 1900, None)]),
+        ("قتل 3 في القصف والتقى الوسطاء في 2025.", []),  # counts nothing listed
     ],
 )  # fmt: skip
 def test_figures_say_what_they_count(sentence: str, expected: list[tuple[object, ...]]) -> None:
     assert [(f.metric, f.value, f.unit) for f in figures(sentence)] == expected
+
+
+def test_a_figure_in_a_caseless_language_is_a_fact_of_its_sentence() -> None:
+    (sentence,) = analyse("נכנסו 4,200 משאיות סיוע לרצועה.")
+    assert sentence.caseless and "aid_trucks=4200" in {fact.text for fact in sentence.facts}
 
 
 def test_sentences_split_in_three_scripts_without_breaking_abbreviations() -> None:

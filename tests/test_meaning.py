@@ -13,6 +13,7 @@ from analysis.meaning import (
     E5Small,
     Lead,
     embed_leads,
+    find_story_neighbours,
     find_translations,
     lead,
     load_embedder,
@@ -95,6 +96,45 @@ def test_only_an_article_of_the_same_days_or_a_seed_can_be_the_original() -> Non
         Lead(4, "fr", vector(0.01, 1, 0), frozenset(), day),  # like the seed
     ]
     assert {k: t.original_id for k, t in find_translations(new, stored).items()} == {4: 2}
+
+
+def unrelated_leads(count: int, seed: int = 3) -> list[Lead]:
+    """A store of leads about other events: random directions, in two languages."""
+    rng = np.random.default_rng(seed)
+    return [
+        Lead(100 + n, ("en", "ar")[n % 2], vector(*rng.normal(size=24)), frozenset())
+        for n in range(count)
+    ]
+
+
+def test_an_article_joins_the_story_of_the_lead_closest_in_meaning_in_any_language() -> None:
+    stored = unrelated_leads(60)
+    event = stored[7].vector  # an Arabic report of some event
+    rng = np.random.default_rng(5)
+    same_event_in_english = vector(*(event + 0.35 * rng.normal(size=24) / np.sqrt(24)))
+    other_event = vector(*rng.normal(size=24))
+    new = [
+        Lead(1, "en", same_event_in_english, frozenset()),
+        Lead(2, "en", other_event, frozenset()),
+        Lead(
+            3, "fr", vector(*(same_event_in_english + 0.2 * rng.normal(size=24) / 5)), frozenset()
+        ),
+    ]
+    found = find_story_neighbours(new, stored)
+    assert found[1].article_id == stored[7].article_id and found[1].score >= 0.15
+    assert 2 not in found  # close to nothing
+    assert found[3].article_id in {1, stored[7].article_id}  # an earlier one of the batch too
+
+
+def test_a_store_of_a_few_leads_pairs_nothing_by_meaning() -> None:
+    # Once a few leads lose their language means, everything looks unrelated: CSLS would
+    # pair anything with anything if their densities were not floored.
+    stored = unrelated_leads(3)
+    rng = np.random.default_rng(9)
+    assert (
+        find_story_neighbours([Lead(1, "he", vector(*rng.normal(size=24)), frozenset())], stored)
+        == {}
+    )
 
 
 def test_the_bundled_model_tells_a_translation_from_the_same_subject() -> None:

@@ -91,3 +91,26 @@ def test_the_analysts_cli_reads_the_index_and_its_tokenizer(poll, db_path: Path)
     with duckdb.connect(str(db_path), read_only=True) as conn:
         expected = conn.execute(sql).fetchone()[0]
     assert int(result.stdout.split()[-1]) == expected >= 1
+
+
+def test_a_word_said_many_times_ranks_first(tmp_path: Path) -> None:
+    from storage.db import connect, migrate
+    from storage.search import Filters, index_articles, search
+
+    texts = [
+        "The crossing opened. " + "Crossing, crossing again. " * 12,  # tf 25: scores overflowed
+        "Talks resumed in Cairo; the crossing stayed shut.",
+        "Nothing about it here at all.",
+    ]
+    with connect(tmp_path / "search.duckdb") as conn:
+        migrate(conn)
+        conn.execute(
+            "INSERT INTO articles (article_id, url, fetched_at, status, text, title) "
+            "SELECT i + 1, 'https://x.example/' || i, now(), 'ok', t, 'Report ' || i "
+            "FROM (SELECT unnest(range(3)) AS i, unnest($1) AS t)",
+            [texts],
+        )
+        index_articles(conn, [1, 2, 3])
+        hits = search(conn, "crossing", Filters())
+    assert [h.article_id for h in hits] == [1, 2] and hits[0].score > hits[1].score > 0
+    assert hits[0].snippet.startswith("The crossing opened.")
