@@ -247,15 +247,23 @@ def story_pairs(records: list[dict[str, Any]]) -> dict[str, Any]:
 def meaning_similarity(stored: Stored, pairs: list[tuple[str, str]]) -> list[float]:
     """The similarity stories use across languages, from the leads the pipeline embedded:
     the cosine of the two leads less their languages' means (over every page stored), plus
-    NUMBER_WEIGHT times the Jaccard of their numbers."""
+    NUMBER_WEIGHT times the Jaccard of their numbers. 0 for a page with no lead (not
+    relevant, or no text)."""
     from analysis.meaning import NUMBER_WEIGHT, centred
 
     names = sorted(stored.leads)
     languages = np.array([stored.leads[n][0] or "" for n in names], dtype=object)
     vectors = centred(np.array([stored.leads[n][1] for n in names], dtype=np.float32), languages)
     row = {name: i for i, name in enumerate(names)}
+    name_of = {entry[0]: name for name, entry in stored.by_name.items()}
+
+    def embedded(name: str) -> str:
+        """A copy has no lead of its own: its original's stands for it."""
+        copy_of = stored.by_name.get(name, (None, None, None, 0))[1]
+        return name if name in row or copy_of is None else name_of.get(copy_of, name)
+
     scores = []
-    for a, b in pairs:
+    for a, b in ((embedded(a), embedded(b)) for a, b in pairs):
         if a not in row or b not in row:
             scores.append(0.0)
             continue
