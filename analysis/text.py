@@ -41,7 +41,10 @@ def _wordlist(text: str) -> tuple[str, ...]:
 WEEKDAYS = _wordset("monday tuesday wednesday thursday friday saturday sunday")
 MONTHS = _wordset(
     "january february march april may june july august september october november "
-    "december jan feb mar apr jun jul aug sep sept oct nov dec"
+    "december jan feb mar apr jun jul aug sep sept oct nov dec "
+    # French and German: '19 janvier' is a date, not 19 of something counted
+    "janvier février fevrier mars avril mai juin juillet août aout septembre octobre "
+    "novembre décembre decembre januar februar märz maerz juni juli oktober dezember"
 )
 # Frequent English words of four letters or more that say nothing of a text's subject:
 # left out of relevance and story terms.

@@ -27,11 +27,12 @@ PLANTED = {  # word: share of articles that say it
     "rafah": 0.05,
     "crossing": 0.03,
     "kerem": 0.005,
+    "netzarim": 0.001,
 }
 QUERIES = {
     "one common word": [("gaza", {})],
     "two words": [("rafah crossing", {}), ("ceasefire hostages", {})],
-    "rare word": [("kerem", {}), ("w123457", {})],
+    "rare word": [("kerem", {}), ("netzarim", {})],
     "filtered": [
         ("rafah", {"language": "ar"}),
         ("ceasefire", {"outlet": "outlet 7"}),
@@ -50,8 +51,9 @@ def build(db_path: Path, articles: int, words: int, batch: int) -> float:
         migrate(conn)
         for first in range(0, articles, batch):
             last = min(articles, first + batch)
-            planted = ", ".join(
-                f"CASE WHEN random() < {share} THEN '{word}' END" for word, share in PLANTED.items()
+            planted = ", ".join(  # by a hash, not at random: the same articles every run
+                f"CASE WHEN hash(n, '{word}') % 100000 < {round(share * 100000)} THEN '{word}' END"
+                for word, share in PLANTED.items()
             )
             conn.execute(
                 f"""

@@ -43,6 +43,7 @@ ALIASES = load_topic(ROOT / "feeds.toml", []).aliases
          [("hostages", 33, None), ("prisoners", 1900, None)]),
         ("שוחררו 33 חטופים ו-1,900 אסירים.", [("hostages", 33, None), ("prisoners", 1900, None)]),
         ("قتل 3 في القصف والتقى الوسطاء في 2025.", []),  # counts nothing listed
+        ("Le 19 janvier, 3 otages ont été libérés.", [("hostages", 3, None)]),
     ],
 )  # fmt: skip
 def test_figures_say_what_they_count(sentence: str, expected: list[tuple[object, ...]]) -> None:
