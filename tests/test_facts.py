@@ -105,6 +105,13 @@ def test_relevance_separates_the_story_from_other_news() -> None:
     assert not topic.clearly_off_topic("משפחות החטופים מחכות לשלב הבא של ההסכם", "")  # script
 
 
+def test_the_default_feeds_file_reads_gaza_in_arabic_hebrew_and_persian_spelling() -> None:
+    topic = load_topic(ROOT / "feeds.toml", [])
+    for sentence in ("وقف إطلاق النار في غزة", "הפסקת האש בעזה", "آتش‌بس در غزه برقرار شد"):
+        assert topic.relevance(sentence) >= topic.min_relevance, sentence
+    assert topic.relevance("بازی فوتبال در دوحه") < topic.min_relevance  # football in Doha
+
+
 def test_topic_table_is_checked_key_by_key(tmp_path: Path) -> None:
     path = tmp_path / "feeds.toml"
     path.write_text('[[feeds]]\nurl = "https://a.example/rss"\n\n[topic]\nmin_relevance = 3\n')
