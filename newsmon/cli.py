@@ -319,6 +319,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
+    from publish.render import ids_as_strings
     from storage.db import open_reader
     from storage.search import Filters, search
 
@@ -330,8 +331,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         hits = search(conn, args.query, filters, max(1, args.limit))
     for hit in hits:
         if args.json:
-            fields = {k: str(v) if k.endswith("_id") and v else v for k, v in asdict(hit).items()}
-            print(json.dumps(fields, ensure_ascii=False, default=_json_default))
+            print(
+                json.dumps(ids_as_strings(asdict(hit)), ensure_ascii=False, default=_json_default)
+            )
             continue
         kind = f" ({hit.duplicate_kind} copy)" if hit.duplicate_kind else ""
         print(

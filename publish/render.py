@@ -130,11 +130,11 @@ def _as_json(digest: Digest, title: str) -> dict[str, Any]:
         "since": digest.since.isoformat() if digest.since else None,
         "stories": [
             {
-                **_ids_as_strings(
+                **ids_as_strings(
                     {k: v for k, v in asdict(story).items() if k not in ("developments",)}
                 ),
                 "also_reported_by": [asdict(outlet) for outlet in story.also_reported],
-                "developments": [_ids_as_strings(asdict(d)) for d in story.developments],
+                "developments": [ids_as_strings(asdict(d)) for d in story.developments],
             }
             for story in digest.stories
         ],
@@ -147,6 +147,6 @@ def _iso(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _ids_as_strings(fields: dict[str, Any]) -> dict[str, Any]:
+def ids_as_strings(fields: dict[str, Any]) -> dict[str, Any]:
     """64-bit ids as strings: JavaScript's numbers hold 53 bits, and would round them."""
     return {k: str(v) if k.endswith("_id") and isinstance(v, int) else v for k, v in fields.items()}

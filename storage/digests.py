@@ -118,10 +118,6 @@ class StoryDigest:
     def hidden(self) -> int:
         return len(self.developments) - len(self.shown)
 
-    @property
-    def also_reported_by(self) -> int:
-        return len(self.also_reported)
-
 
 @dataclass(slots=True)
 class Digest:
@@ -181,12 +177,14 @@ def gather(
         [since, undelivered],
     ).fetchall()
     stories: dict[int, StoryDigest] = {}
-    titles = _stories(conn, sorted({row[1] for row in rows if row[1] is not None}))
+    story_ids = sorted({row[1] for row in rows if row[1] is not None})
+    titles = _stories(conn, story_ids)
+    outlets = _outlets(conn, story_ids)
     for development_id, story_id, sentence, novelty, facts, seen_at, url, title, *rest in rows:
         key = story_id if story_id is not None else -development_id
         if key not in stories:
             story_title = titles.get(story_id) or title or sentence[:120]
-            stories[key] = StoryDigest(key, story_title, reported_by=_outlets(conn, story_id))
+            stories[key] = StoryDigest(key, story_title, reported_by=outlets.get(story_id, []))
         stories[key].developments.append(
             Development(development_id, sentence, novelty, facts, seen_at, url, title, *rest)
         )
@@ -206,20 +204,24 @@ def _stories(conn: Conn, story_ids: list[int]) -> dict[int, str | None]:
     return dict(rows)
 
 
-def _outlets(conn: Conn, story_id: int | None) -> list[Outlet]:
-    """The outlets of a story's reports (seeds aside), each with its first report's address."""
-    if story_id is None:
-        return []
+def _outlets(conn: Conn, story_ids: list[int]) -> dict[int, list[Outlet]]:
+    """The outlets of each story's reports (seeds aside), each with its first report's
+    address, in the order they carried it: one query for all the digest's stories."""
+    if not story_ids:
+        return {}
     rows = conn.execute(
         """
-        SELECT o.outlet, arg_min(a.url, a.fetched_at)
+        SELECT a.story_id, o.outlet, arg_min(a.url, a.fetched_at)
         FROM articles AS a JOIN article_outlets AS o USING (article_id)
-        WHERE a.story_id = $1 AND NOT a.is_seed
-        GROUP BY o.outlet ORDER BY min(a.fetched_at), o.outlet
+        WHERE a.story_id = ANY($1) AND NOT a.is_seed
+        GROUP BY a.story_id, o.outlet ORDER BY a.story_id, min(a.fetched_at), o.outlet
         """,
-        [story_id],
+        [story_ids],
     ).fetchall()
-    return [Outlet(outlet, url) for outlet, url in rows]
+    found: dict[int, list[Outlet]] = {}
+    for story_id, outlet, url in rows:
+        found.setdefault(story_id, []).append(Outlet(outlet, url))
+    return found
 
 
 def _figure_changes(conn: Conn, development_ids: list[int]) -> dict[int, list[FigureChange]]:
@@ -245,8 +247,13 @@ def _figure_changes(conn: Conn, development_ids: list[int]) -> dict[int, list[Fi
         change = FigureChange(*values)
         if change not in changes.get(story_id, []):
             changes.setdefault(story_id, []).append(change)
+    series = {
+        (c.metric, c.unit): _series(conn, c.metric, c.unit)
+        for found in changes.values()
+        for c in found
+    }  # a figure several stories changed is read once
     return {
-        story_id: [replace(c, series=_series(conn, c.metric, c.unit)) for c in found]
+        story_id: [replace(c, series=series[c.metric, c.unit]) for c in found]
         for story_id, found in changes.items()
     }
 
