@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from analysis.facts import Sentence, analyse, name_variants
+import numpy as np
+
+from analysis.facts import FIGURE, Sentence, analyse, name_variants
+from analysis.meaning import SAID_SIMILARITY, StorySaid
 from analysis.novelty import development_id, is_development, is_headline, is_known
 from analysis.stories import Story, StoryIndex, common_words, story_terms
 from analysis.text import content_words
@@ -73,6 +76,9 @@ class PendingArticle:
     story_id: int | None = None
     sentences: list[Sentence] = field(default_factory=list)
     words: list[str] = field(default_factory=list)  # content_words of headed_text
+    # Sentence position -> its embedding (analysis/meaning.py's said_parts): the sentences
+    # whose novelty meaning decides.
+    said_vectors: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
     def headed_text(self) -> str:
@@ -94,7 +100,8 @@ class Findings:
 
     facts: dict[str, list[Any]] = _columns("fact_key kind text article_id first_seen_at")
     developments: dict[str, list[Any]] = _columns(
-        "development_id article_id story_id position sentence novelty new_facts first_seen_at"
+        "development_id article_id story_id position sentence novelty new_facts first_seen_at "
+        "said_similarity"
     )
     figures: dict[str, list[Any]] = _columns(
         "article_id position metric value unit sentence published_at"
@@ -162,13 +169,16 @@ def develop(
     now: datetime,
     result: Analysis,
     neighbours: dict[int, int] | None = None,
+    said: StorySaid | None = None,
 ) -> Findings:
     """Stories, facts, figures and developments of `articles`, given the `known` fact keys,
     the `stories` they may join, the stories of the originals copies point to and of the
-    articles closest in meaning (`story_of`), and each article's closest earlier one in
-    meaning (`neighbours`: its story is joined when the words find none).
-    `known`, `stories` and `story_of` grow as the batch goes."""
+    articles closest in meaning (`story_of`), each article's closest earlier one in
+    meaning (`neighbours`: its story is joined when the words find none), and what each
+    story has `said` (for the sentences meaning judges).
+    `known`, `stories`, `story_of` and `said` grow as the batch goes."""
     neighbours = neighbours or {}
+    said = said or StorySaid(lambda story_id: np.empty((0, 0), dtype=np.float32))
     findings = Findings()
     common = common_words(topic.profile)
     for article in articles:
@@ -182,7 +192,7 @@ def develop(
             near = story_of.get(neighbours.get(article.article_id, -1))
             article.story_id = _assign_story(article, stories, common, findings, now, near)
             story_of[article.article_id] = article.story_id
-            _collect_facts(article, known, findings, now)
+            _collect_facts(article, known, findings, now, said)
         except Exception as exc:
             findings.undo(mark)
             result.fail(article, exc)
@@ -193,8 +203,17 @@ def develop(
 
 
 def _collect_facts(
-    article: PendingArticle, known: set[int], findings: Findings, now: datetime
+    article: PendingArticle, known: set[int], findings: Findings, now: datetime, said: StorySaid
 ) -> None:
+    positions = sorted(article.said_vectors)
+    embedded = (
+        np.stack([article.said_vectors[p] for p in positions])
+        if positions
+        else np.empty((0, 0), dtype=np.float32)
+    )
+    story = article.story_id if article.story_id is not None else article.article_id
+    similarity = dict(zip(positions, said.closest(story, embedded).tolist(), strict=True))
+    said.add(story, embedded, article.is_seed)
     for position, sentence in enumerate(article.sentences):
         new = [fact for fact in sentence.facts if not is_known(fact, known)]
         for fact in new:
@@ -212,8 +231,14 @@ def _collect_facts(
             )  # fmt: skip
         if article.is_seed or is_headline(sentence.text, article.title):
             continue
-        if not is_development(sentence, new):
-            continue
+        closest = similarity.get(position)
+        if closest is None:
+            if not is_development(sentence, new):
+                continue
+        elif closest >= SAID_SIMILARITY and not any(f.kind == FIGURE for f in new):
+            continue  # said before, in other words or another language; a new figure is news
+        if closest is not None and closest < 0:
+            closest = None  # the story had said nothing yet
         _append(
             findings.developments,
             development_id(article.article_id, position),
@@ -221,9 +246,10 @@ def _collect_facts(
             article.story_id,
             position,
             sentence.text,
-            round(len(new) / len(sentence.facts), 3),
+            round(len(new) / len(sentence.facts), 3) if sentence.facts else 0.0,
             [f"{fact.kind}:{fact.text}" for fact in new],
             now,
+            None if closest is None else round(closest, 3),
         )
 
 

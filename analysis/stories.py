@@ -49,14 +49,17 @@ def common_words(profile: dict[str, float]) -> frozenset[str]:
     return frozenset(list(profile)[:TOPIC_WORDS_IGNORED])
 
 
-def window_start(event_times: Iterable[datetime | None]) -> datetime | None:
+def window_start(
+    event_times: Iterable[datetime | None], window: timedelta = STORY_WINDOW
+) -> datetime | None:
     """The earliest last_event_at a story may have and still be joined by one of these
-    articles; None (every story) when none of them has a time."""
+    articles (or, with another `window`, the earliest time that still counts for them);
+    None (every story) when none of them has a time."""
     times = [t for t in event_times if t]
     if not times:
         return None
-    earliest = datetime.min.replace(tzinfo=UTC) + STORY_WINDOW  # a stored year-1 date, say
-    return max(min(times), earliest) - STORY_WINDOW
+    earliest = datetime.min.replace(tzinfo=UTC) + window  # a stored year-1 date, say
+    return max(min(times), earliest) - window
 
 
 class StoryIndex:

@@ -186,7 +186,8 @@ def analyst_store(db_path: Path, size: int) -> None:
         conn.execute(
             "INSERT INTO developments SELECT hash(i, p) >> 1, i, i // 100, p, "
             "'Sentence ' || p || ' of article ' || i, 0.5, ['figure:x=' || i], "
-            "now() - to_minutes((i % 525600)::BIGINT) FROM range(0, $1, 5) t(i), range(2) s(p)",
+            "now() - to_minutes((i % 525600)::BIGINT), NULL "
+            "FROM range(0, $1, 5) t(i), range(2) s(p)",
             [size],
         )
         conn.execute(

@@ -255,8 +255,9 @@ class Settings:
     embedder: str = _env(
         "EMBEDDER",
         _parse_embedder,
-        "the multilingual model that embeds each relevant article's lead, to find translations "
-        "(analysis/meaning.py): e5-small (bundled), none, or module:factory for another one",
+        "the multilingual model that embeds each relevant article's lead and first sentences, "
+        "to find translations and what was said before (analysis/meaning.py): e5-small "
+        "(bundled), none, or module:factory for another one",
     )
 
     @classmethod

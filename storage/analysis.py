@@ -19,7 +19,7 @@ import numpy as np
 from analysis import batch, meaning
 from analysis.batch import Analysis, Findings, PendingArticle
 from analysis.language import text_language
-from analysis.meaning import Embedder, Lead, Translation
+from analysis.meaning import SAID_WINDOW, Embedder, Lead, StorySaid, Translation
 from analysis.novelty import fact_keys
 from analysis.stories import Story, StoryIndex, window_start
 from analysis.topic import Topic
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 # Leads a run's articles are compared with, at most (the latest; seeds first): a backfill
 # over years must not compare each article with every lead ever stored.
 MAX_STORED_LEADS = 20_000
+# Sentences of one story a run's sentences are compared with, at most (the latest).
+MAX_SAID = 5_000
 
 
 def analyse_run(
@@ -69,9 +71,11 @@ def analyse_pending(
     if not rows:
         return result
     articles = batch.read(rows, topic, result)
-    since = window_start(a.event_at for a in articles if not a.is_seed)
+    event_times = [a.event_at for a in articles if not a.is_seed]
+    since = window_start(event_times)
     leads = embed_originals(articles, embedder, result) if embedder else []
     neighbours: dict[int, int] = {}  # article: the earlier one whose story it may join
+    said = None
     with transaction(conn):
         if embedder is not None and leads:
             stored, originals_of = stored_leads(conn, embedder.name, since)
@@ -84,12 +88,20 @@ def analyse_pending(
                 article_id: n.article_id
                 for article_id, n in meaning.find_story_neighbours(originals, stored).items()
             }
+            said_since = window_start(event_times, SAID_WINDOW)
+            said = StorySaid(
+                lambda story_id: said_in_story(conn, embedder.name, story_id, said_since)
+            )
         known = known_fact_keys(conn, sorted(fact_keys(s for a in articles for s in a.sentences)))
         stories = StoryIndex(stories_since(conn, since))
         copied = {a.duplicate_of for a in articles if a.duplicate_of}
         story_of = story_ids(conn, sorted(copied | set(neighbours.values())))
-        findings = batch.develop(articles, topic, known, stories, story_of, now, result, neighbours)
+        findings = batch.develop(
+            articles, topic, known, stories, story_of, now, result, neighbours, said
+        )
         analysed = [a for a in articles if a.article_id not in result.errors]
+        if embedder is not None:
+            insert_said(conn, [a for a in analysed if a.duplicate_of is None], embedder.name)
         update_analysis(
             conn,
             [a.article_id for a in analysed],
@@ -140,13 +152,13 @@ def record_analysis_errors(conn: Conn, errors: dict[int, str]) -> None:
 def embed_originals(
     articles: list[PendingArticle], embedder: Embedder, result: Analysis
 ) -> list[Lead]:
-    """The embedded leads of the relevant originals and seeds. A model that fails is
-    reported in the run's problems; the analysis goes on without translations."""
+    """The embedded leads of the relevant originals and seeds, and (in each article's
+    said_vectors) their first sentences, in one call of the model. A model that fails is
+    reported in the run's problems; the analysis goes on without translations, and facts
+    alone judge novelty."""
     originals = [a for a in articles if a.relevant and a.duplicate_of is None]
-    if not originals:
-        return []
     try:
-        vectors = embedder.embed([meaning.lead(a.title, a.text) for a in originals])
+        return _embed(embedder, originals, said=originals)
     except Exception as exc:  # a model that will not load must not stop the analysis
         line = (
             f"the meaning layer ({embedder.name}) failed ({type(exc).__name__}: {exc}); "
@@ -154,7 +166,25 @@ def embed_originals(
         )
         log.error("%s", line)
         result.failed.append(line)
+        for article in originals:
+            article.said_vectors = {}
         return []
+
+
+def _embed(
+    embedder: Embedder, leads_of: list[PendingArticle], said: list[PendingArticle]
+) -> list[Lead]:
+    """The leads of `leads_of` (returned) and the first sentences of `said` (kept in
+    their said_vectors)."""
+    parts = [meaning.said_parts([s.text for s in a.sentences], a.title, a.is_seed) for a in said]
+    texts = [meaning.lead(a.title, a.text) for a in leads_of]
+    texts += [text for article_parts in parts for _, text in article_parts]
+    if not texts:
+        return []
+    embedded = embedder.embed(texts)
+    rest = iter(embedded[len(leads_of) :])
+    for article, article_parts in zip(said, parts, strict=True):
+        article.said_vectors = {position: next(rest) for position, _ in article_parts}
     return [
         Lead(
             a.article_id,
@@ -163,8 +193,41 @@ def embed_originals(
             frozenset(meaning.numbers(a.text)),
             a.published_at,
         )
-        for a, vector in zip(originals, vectors, strict=True)
+        for a, vector in zip(leads_of, embedded[: len(leads_of)], strict=True)
     ]
+
+
+def said_in_story(conn: Conn, model: str, story_id: int, since: datetime | None) -> np.ndarray:
+    """The seeds' sentence vectors and the latest of the story's said since `since`,
+    MAX_SAID in all: one row each."""
+    rows = conn.execute(
+        "SELECT len(vector) AS size, unnest(vector) AS value FROM (SELECT vector "
+        "FROM sentence_vectors WHERE model = $1 AND (said_at IS NULL OR (story_id = $2 AND "
+        "($3::TIMESTAMPTZ IS NULL OR said_at >= $3))) "
+        "ORDER BY said_at DESC NULLS FIRST LIMIT $4)",
+        [model, story_id, since, MAX_SAID],
+    ).fetchnumpy()
+    values = np.asarray(rows["value"], dtype=np.float32)
+    if len(values) == 0:
+        return np.empty((0, 0), dtype=np.float32)
+    return values.reshape(-1, int(rows["size"][0]))
+
+
+def insert_said(conn: Conn, articles: list[PendingArticle], model: str) -> None:
+    """Keep the embedded sentences, for later sentences of their story to be compared with."""
+    rows = [(a, position, vector) for a in articles for position, vector in a.said_vectors.items()]
+    insert_columns(
+        conn,
+        "sentence_vectors",
+        {
+            "article_id": [a.article_id for a, _, _ in rows],
+            "position": [position for _, position, _ in rows],
+            "story_id": [a.story_id for a, _, _ in rows],
+            "model": [model] * len(rows),
+            "said_at": [a.published_at for a, _, _ in rows],
+            "vector": [vector.tolist() for _, _, vector in rows],
+        },
+    )
 
 
 def find_translations(

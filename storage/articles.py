@@ -97,6 +97,8 @@ def delete_articles(conn: Conn, article_ids: list[int]) -> None:
         "search_terms",
         "figures",
         "developments",
+        "article_vectors",
+        "sentence_vectors",
         "articles",
     ):
         conn.execute(f"DELETE FROM {table} WHERE article_id = ANY($1)", [article_ids])

@@ -91,7 +91,7 @@ def _standing(conn: Conn, story_id: int) -> None:
 
 def _move(conn: Conn, source: int, target: int, originals: list[int] | None) -> list[int]:
     """Move `originals` of story `source` (all its articles when None), with their copies,
-    and their developments, to story `target`."""
+    their developments and what they said, to story `target`."""
     moved = [
         row[0]
         for row in conn.execute(
@@ -100,9 +100,10 @@ def _move(conn: Conn, source: int, target: int, originals: list[int] | None) -> 
             [source, target, originals],
         ).fetchall()
     ]
-    conn.execute(
-        "UPDATE developments SET story_id = $2 WHERE article_id = ANY($1)", [moved, target]
-    )
+    for table in ("developments", "sentence_vectors"):
+        conn.execute(
+            f"UPDATE {table} SET story_id = $2 WHERE article_id = ANY($1)", [moved, target]
+        )
     return sorted(moved)
 
 

@@ -74,8 +74,9 @@ def test_migration_from_the_first_schema_keeps_every_row(tmp_path: Path) -> None
             "008_story_edits.sql",
             "009_delivery_parts.sql",
             "010_search.sql",
+            "011_sentence_vectors.sql",
         ]
-        assert schema_version(conn) == "010_search.sql"
+        assert schema_version(conn) == "011_sentence_vectors.sql"
         # The articles stored before 010 are in the search index: "Some text", its words.
         assert conn.execute(
             "SELECT term, article_id, tf FROM search_terms ORDER BY term"

@@ -22,6 +22,7 @@ from newsmon.runlock import run_lock
 from newsmon.samplesite import SiteServer
 
 UPDATES = "/story/updates.xml"
+STALLED = "/story/stalled.xml"
 ENGLISH = "/translations/originals.xml"
 FRENCH = "/translations/french.xml"
 FOLLOW_UP = "/translations/suite.xml"
@@ -112,6 +113,27 @@ def test_a_report_with_new_facts_gives_developments_and_a_figure_change(
         "OR url LIKE '%aid-convoys%'",
     )
     assert stories == [(1,)]
+
+
+def test_a_new_event_without_new_facts_is_a_development_and_said_things_are_not(
+    poll_topic, db_path: Path
+) -> None:
+    poll_topic(HARBOR, GULF)
+    poll_topic(HARBOR, GULF, STALLED)
+    [(new_event, said)] = query(
+        db_path,
+        "SELECT d.sentence, d.said_similarity FROM developments d JOIN articles a "
+        "USING (article_id) WHERE a.url LIKE '%phase-two-stalls.html'",
+    )
+    assert new_event.startswith("The talks on the second phase of the truce have broken down")
+    assert said < 0.88  # its closest sentence said before, kept for analysts
+    # What was embedded is kept for later runs, in the article's story.
+    assert query(
+        db_path,
+        "SELECT count(*), count(DISTINCT v.story_id), bool_and(v.story_id = a.story_id) "
+        "FROM sentence_vectors v JOIN articles a USING (article_id) "
+        "WHERE a.url LIKE '%phase-two-stalls.html'",
+    ) == [(2, 1, True)]
 
 
 def test_a_headline_repeated_in_the_text_is_not_a_development(poll_topic, db_path: Path) -> None:
@@ -252,7 +274,7 @@ def test_a_digest_run_twice_delivers_once(
     digest = inbox.posts[0]["digest"]  # the JSON digest itself, for programs
     assert isinstance(digest, dict) and digest["digest_id"] == first.digest_id
     assert inbox.posts[0]["title"] == digest["title"]
-    assert str(digest["title"]).endswith(": 19 new developments — aid trucks 900 → 1,800")
+    assert str(digest["title"]).endswith(": 20 new developments — aid trucks 900 → 1,800")
 
     second = run_digest()
     assert not second.recorded and second.developments == 0

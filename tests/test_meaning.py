@@ -162,3 +162,24 @@ def test_no_embedder_embeds_nothing_and_a_bad_setting_is_refused() -> None:
     assert Settings.from_env({"NEWSMON_EMBEDDER": "mypkg.models:Bigger"}).embedder == (
         "mypkg.models:Bigger"
     )
+
+
+def test_the_sentences_meaning_judges_are_the_first_two_within_their_budget() -> None:
+    from analysis.meaning import SAID_CHARS, said_parts
+
+    sentences = ["Aid reaches Gaza", "Trucks crossed at dawn.", "x" * 500, "More later."]
+    parts = said_parts(sentences, "Aid reaches Gaza")
+    assert [p for p, _ in parts] == [1, 2]  # the headline repeated is not one of them
+    assert sum(len(text) for _, text in parts) == SAID_CHARS
+    assert [p for p, _ in said_parts(sentences, None, seed=True)] == [0, 1, 2, 3]
+
+
+def test_a_story_has_said_its_own_sentences_and_every_seed_s() -> None:
+    from analysis.meaning import StorySaid
+
+    stored = {7: np.stack([vector(1, 0, 0)])}
+    said = StorySaid(lambda story: stored.get(story, np.empty((0, 0), dtype=np.float32)))
+    assert said.closest(7, np.stack([vector(1, 0, 0)])).tolist() == pytest.approx([1.0])
+    assert said.closest(8, np.stack([vector(1, 0, 0)])).tolist() == [-1.0]  # nothing said
+    said.add(9, np.stack([vector(0, 1, 0)]), seed=True)
+    assert said.closest(8, np.stack([vector(0, 1, 0)])).tolist() == pytest.approx([1.0])

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from conftest import GULF, HARBOR, query
+import pytest
+
+from conftest import GULF, HARBOR, ROOT, query
 from newsmon.samplesite import SiteServer
 from storage.db import connect, run_checks
 
@@ -193,6 +196,32 @@ def test_invariants_hold_after_polls(poll, db_path: Path) -> None:
         assert len(run_checks(conn)) >= 5
     seeds = query(db_path, "SELECT seed_name, url FROM articles WHERE is_seed ORDER BY seed_name")
     assert seeds == [(SEED_000, None), (SEED_003, "https://daysofpalestine.ps/?p=68409")]
+
+
+def test_a_changed_seed_replaces_what_was_derived_from_it(
+    poll, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(ROOT / "seeds", seeds)
+    monkeypatch.setenv("NEWSMON_SEEDS", str(seeds))
+    poll(HARBOR)
+    seed = seeds / SEED_000
+    text = seed.read_text(encoding="utf-8")
+    first = text.split("\n\n")[1]
+    seed.write_text(text.replace(first, "Mediators opened a second office in Doha."), "utf-8")
+
+    poll(HARBOR)  # analysed again, from its new text only
+
+    leads, sentences, positions = query(
+        db_path,
+        "SELECT (SELECT count(*) FROM article_vectors WHERE article_id = a.article_id), "
+        "count(*), count(DISTINCT v.position) FROM articles a "
+        "JOIN sentence_vectors v USING (article_id) WHERE a.seed_name = ? GROUP BY ALL",
+        [SEED_000],
+    )[0]
+    assert leads == 1 and sentences == positions > 1  # each once, from the new text
+    with connect(db_path, read_only=True) as conn:
+        assert run_checks(conn) == dict.fromkeys(run_checks(conn), 0)
 
 
 def test_each_poll_publishes_a_table_of_its_feeds(poll, site) -> None:
