@@ -158,7 +158,7 @@ def embed_originals(
     alone judge novelty."""
     originals = [a for a in articles if a.relevant and a.duplicate_of is None]
     try:
-        return _embed(embedder, originals, said=originals)
+        return _embed(embedder, originals)
     except Exception as exc:  # a model that will not load must not stop the analysis
         line = (
             f"the meaning layer ({embedder.name}) failed ({type(exc).__name__}: {exc}); "
@@ -171,19 +171,19 @@ def embed_originals(
         return []
 
 
-def _embed(
-    embedder: Embedder, leads_of: list[PendingArticle], said: list[PendingArticle]
-) -> list[Lead]:
-    """The leads of `leads_of` (returned) and the first sentences of `said` (kept in
-    their said_vectors)."""
-    parts = [meaning.said_parts([s.text for s in a.sentences], a.title, a.is_seed) for a in said]
-    texts = [meaning.lead(a.title, a.text) for a in leads_of]
+def _embed(embedder: Embedder, originals: list[PendingArticle]) -> list[Lead]:
+    """The leads of `originals` (returned) and their first sentences (kept in each one's
+    said_vectors)."""
+    parts = [
+        meaning.said_parts([s.text for s in a.sentences], a.title, a.is_seed) for a in originals
+    ]
+    texts = [meaning.lead(a.title, a.text) for a in originals]
     texts += [text for article_parts in parts for _, text in article_parts]
     if not texts:
         return []
     embedded = embedder.embed(texts)
-    rest = iter(embedded[len(leads_of) :])
-    for article, article_parts in zip(said, parts, strict=True):
+    rest = iter(embedded[len(originals) :])
+    for article, article_parts in zip(originals, parts, strict=True):
         article.said_vectors = {position: next(rest) for position, _ in article_parts}
     return [
         Lead(
@@ -193,7 +193,7 @@ def _embed(
             frozenset(meaning.numbers(a.text)),
             a.published_at,
         )
-        for a, vector in zip(leads_of, embedded[: len(leads_of)], strict=True)
+        for a, vector in zip(originals, embedded[: len(originals)], strict=True)
     ]
 
 
