@@ -359,13 +359,13 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 class StorySaid:
     """What each story has said, as sentence vectors: read from storage once per story
-    (`load`, which includes the seeds'), and grown by the sentences of the batch as it
-    goes. A seed's sentences count as said in every story: the seeds are the baseline."""
+    (`load`), and grown by the sentences of the batch as it goes. The `seeds`' sentences
+    (stored, then the batch's) count as said in every story: the seeds are the baseline."""
 
-    def __init__(self, load: Callable[[int], np.ndarray]) -> None:
+    def __init__(self, load: Callable[[int], np.ndarray], seeds: np.ndarray | None = None) -> None:
         self._load = load
         self._said: dict[int, list[np.ndarray]] = {}
-        self._seeds: list[np.ndarray] = []  # the batch's seeds
+        self._seeds: list[np.ndarray] = [] if seeds is None else [seeds]
 
     def closest(self, story_id: int, vectors: np.ndarray) -> np.ndarray:
         """Each vector's best cosine with what the story said (-1 when it said nothing)."""

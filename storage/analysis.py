@@ -13,6 +13,7 @@ import json
 import logging
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -90,7 +91,8 @@ def analyse_pending(
             }
             said_since = window_start(event_times, SAID_WINDOW)
             said = StorySaid(
-                lambda story_id: said_in_story(conn, embedder.name, story_id, said_since)
+                lambda story_id: said_in_story(conn, embedder.name, story_id, said_since),
+                seed_sentences(conn, embedder.name),
             )
         known = known_fact_keys(conn, sorted(fact_keys(s for a in articles for s in a.sentences)))
         stories = StoryIndex(stories_since(conn, since))
@@ -198,14 +200,27 @@ def _embed(embedder: Embedder, originals: list[PendingArticle]) -> list[Lead]:
 
 
 def said_in_story(conn: Conn, model: str, story_id: int, since: datetime | None) -> np.ndarray:
-    """The seeds' sentence vectors and the latest of the story's said since `since`,
-    MAX_SAID in all: one row each."""
-    rows = conn.execute(
-        "SELECT len(vector) AS size, unnest(vector) AS value FROM (SELECT vector "
-        "FROM sentence_vectors WHERE model = $1 AND (said_at IS NULL OR (story_id = $2 AND "
-        "($3::TIMESTAMPTZ IS NULL OR said_at >= $3))) "
-        "ORDER BY said_at DESC NULLS FIRST LIMIT $4)",
+    """The latest MAX_SAID sentence vectors the story said since `since`: one row each."""
+    return _vectors(
+        conn,
+        "SELECT vector FROM sentence_vectors WHERE model = $1 AND story_id = $2 "
+        "AND said_at >= coalesce($3::TIMESTAMPTZ, '-infinity') ORDER BY said_at DESC LIMIT $4",
         [model, story_id, since, MAX_SAID],
+    )
+
+
+def seed_sentences(conn: Conn, model: str) -> np.ndarray:
+    """The stored seeds' sentence vectors (said in every story), read once a run."""
+    return _vectors(
+        conn, "SELECT vector FROM sentence_vectors WHERE model = $1 AND said_at IS NULL", [model]
+    )
+
+
+def _vectors(conn: Conn, query: str, parameters: list[Any]) -> np.ndarray:
+    """The vectors `query` selects, one row each. (One query for the story and the seeds,
+    joined by OR, took 100 ms at 1M stored sentences; apart, 2 ms.)"""
+    rows = conn.execute(
+        f"SELECT len(vector) AS size, unnest(vector) AS value FROM ({query})", parameters
     ).fetchnumpy()
     values = np.asarray(rows["value"], dtype=np.float32)
     if len(values) == 0:
