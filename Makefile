@@ -48,6 +48,7 @@ bench: $(BIN)/.installed  ## the benchmarks, one JSON line per figure set (a few
 	$(BIN)/python benchmarks/hostile.py
 	$(BIN)/python benchmarks/signal_quality.py
 	$(BIN)/python benchmarks/search.py
+	$(BIN)/python benchmarks/said.py
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format .

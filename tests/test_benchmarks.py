@@ -59,6 +59,12 @@ def test_backfill_benchmark() -> None:
     assert figures["pages"] == 30 and figures["articles"] >= 25 and figures["peak_rss_mb"] > 0
 
 
+def test_said_benchmark_reads_each_story_and_the_seeds() -> None:
+    (figures,) = bench("said.py", "--sizes", "3000")
+    assert figures["stored_sentences"] == 3000 and figures["stories"] == 200
+    assert 0 < figures["p50_ms_per_story"] <= figures["p95_ms_per_story"] < 1000
+
+
 def test_novelty_benchmark() -> None:
     small, large = bench("novelty.py", "--sizes", "1000", "20000")
     assert small["articles"] == large["articles"] == 200
