@@ -7,20 +7,25 @@ host, no delay): it is a deliberate throttle, not a cost.
 
 Synthetic pages by default; `--real [FOLDER]` serves real news pages instead
 (`*.html.gz`, by default ../shared/eval/pages-dev/, never copied into the project),
-polled twice: with the default topic (a general feed: most pages are not about the
-story, so analysis is skipped for them) and with a topic every page is relevant to
-(the cost of analysis shows). Every entry is fetched in both (skip_off_topic off).
-A one-page run of each (pipeline and bare) gives what a run costs whatever its size,
-so the per-page ratio shows apart from the fixed costs of a run.
+polled with the default topic (a general feed: most pages are not about the story, so
+analysis is skipped for them) and with a topic every page is relevant to (the cost of
+analysis shows), each with and without the meaning layer (NEWSMON_EMBEDDER=none: what
+the meaning layer costs). Every entry is fetched in each (skip_off_topic off). Each
+run goes into a store that has had its first run (the seeds stored and embedded), as a
+scheduled run finds it. A one-page run of each (pipeline and bare) gives what a run
+costs whatever its size, so the per-page ratio shows apart from the fixed costs of a run.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
+import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -78,6 +83,7 @@ def write_real_site(pages: Path, folder: Path) -> list[bytes]:
         bodies.append(body)
     write_feed(news, [f"page-{number}" for number in range(len(bodies))])
     write_feed(news, ["page-0"], "one.xml")
+    write_feed(news, ["page-1"], "next.xml")
     return bodies
 
 
@@ -118,22 +124,28 @@ def real(pages: Path, workers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         bodies = write_real_site(pages, folder / "site")
-        limit = min(bare_extraction(bodies, workers) for _ in range(2))
+        polled = bodies[1:]  # page-0 is stored before, with the seeds
+        limit = min(bare_extraction(polled, workers) for _ in range(2))
         bare_fixed = min(bare_extraction(bodies[:1], workers) for _ in range(2))
-        figures = {}
+        figures: dict[str, dict[str, float]] = {}
         with SiteProcess(folder / "site") as site:
             warm_up_prefect()
             default = topic_table(skip_off_topic=False)
-            fixed, _ = timed_poll(folder, site.base_url, "one.duckdb", default, "one.xml")
-            for name, topic in (
-                # Every entry is fetched in both: the topic decides only what is analysed.
-                ("default_topic", default),
-                ("every_page_relevant", topic_table(skip_off_topic=False, min_relevance=0.0)),
+            every_page = topic_table(skip_off_topic=False, min_relevance=0.0)
+            for name, topic, embedder in (
+                # Every entry is fetched in each: the topic decides only what is analysed.
+                ("default_topic", default, None),
+                ("every_page_relevant", every_page, None),
+                # The same without the meaning layer: what it costs.
+                ("default_topic_without_meaning", default, "none"),
+                ("every_page_relevant_without_meaning", every_page, "none"),
             ):
-                seconds, report = timed_poll(folder, site.base_url, f"{name}.duckdb", topic)
+                with embedder_setting(embedder):
+                    fixed, seconds, report = scheduled_runs(folder, site.base_url, name, topic)
                 figures[name] = {
-                    "pipeline_articles_per_s": round(len(bodies) / seconds, 1),
+                    "pipeline_articles_per_s": round(len(polled) / seconds, 1),
                     "ratio": round(limit / seconds, 3),
+                    "run_fixed_cost_s": round(fixed, 2),
                     "per_page_ratio": round((limit - bare_fixed) / (seconds - fixed), 3),
                     "stored_ok": report.articles_new + report.duplicates,  # type: ignore[attr-defined]
                     "relevant": _relevant(folder / f"{name}.duckdb"),
@@ -142,11 +154,10 @@ def real(pages: Path, workers: int) -> None:
         ours_ms, bare_ms = per_page_cpu(bodies)
     emit(
         "pipeline_vs_bare_extraction_real_pages",
-        pages=len(bodies),
-        page_kb=round(sum(map(len, bodies)) / len(bodies) / 1024, 1),
+        pages=len(polled),
+        page_kb=round(sum(map(len, polled)) / len(polled) / 1024, 1),
         cores=workers,
-        bare_articles_per_s=round(len(bodies) / limit, 1),
-        run_fixed_cost_s=round(fixed, 2),
+        bare_articles_per_s=round(len(polled) / limit, 1),
         bare_fixed_cost_s=round(bare_fixed, 2),
         **figures,
         target_ratio_default_topic=0.8,
@@ -154,6 +165,33 @@ def real(pages: Path, workers: int) -> None:
         trafilatura_extract_ms=bare_ms,
         peak_rss_mb=peak_rss_mb(),
     )
+
+
+def scheduled_runs(folder: Path, base: str, name: str, topic: str) -> tuple[float, float, object]:
+    """Seconds of a one-page run and of the run of every other page, each into a copy of
+    a store that has had its first run (seeds stored and analysed, page-0): as a scheduled
+    run finds it. And the report of the run of every page."""
+    first = folder / f"{name}-first.duckdb"
+    timed_poll(folder, base, first.name, topic, "one.xml")
+    shutil.copy(first, folder / f"{name}-one.duckdb")
+    fixed, _ = timed_poll(folder, base, f"{name}-one.duckdb", topic, "next.xml")
+    shutil.copy(first, folder / f"{name}.duckdb")
+    seconds, report = timed_poll(folder, base, f"{name}.duckdb", topic)
+    return fixed, seconds, report
+
+
+@contextlib.contextmanager
+def embedder_setting(spec: str | None) -> Iterator[None]:
+    """NEWSMON_EMBEDDER set to `spec` (None: as it was) for the runs inside."""
+    before = os.environ.get("NEWSMON_EMBEDDER")
+    if spec is not None:
+        os.environ["NEWSMON_EMBEDDER"] = spec
+    try:
+        yield
+    finally:
+        os.environ.pop("NEWSMON_EMBEDDER", None)
+        if before is not None:
+            os.environ["NEWSMON_EMBEDDER"] = before
 
 
 def _relevant(database: Path) -> int:

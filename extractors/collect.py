@@ -194,10 +194,15 @@ class PoolEmbedder:
         executor = extraction_pool(self._workers)
         if executor is None or not texts:  # no pool (a Dask worker, say): embed here
             return meaning.embed_leads(self.name, texts)
-        size = -(-len(texts) // self._workers)  # ceiling: one part per process
-        parts = [list(texts[i : i + size]) for i in range(0, len(texts), size)]
+        # Every workers-th text to each process: leads (long) and sentences (short) come in
+        # runs, and cutting them in consecutive parts left one process with most of the work.
+        parts = [list(texts[k :: self._workers]) for k in range(min(self._workers, len(texts)))]
         embed = functools.partial(meaning.embed_leads, self.name)
-        return np.concatenate(list(executor.map(embed, parts)))
+        embedded = list(executor.map(embed, parts))
+        vectors = np.empty((len(texts), embedded[0].shape[1]), dtype=embedded[0].dtype)
+        for k, part in enumerate(embedded):
+            vectors[k :: self._workers] = part
+        return vectors
 
 
 def pool_embedder(settings: Settings) -> PoolEmbedder | None:

@@ -19,6 +19,7 @@ from analysis.meaning import (
     load_embedder,
     numbers,
 )
+from extractors.collect import PoolEmbedder, close_extraction_pools
 from newsmon.errors import ConfigError
 from newsmon.settings import Settings
 
@@ -152,6 +153,15 @@ def test_the_bundled_model_tells_a_translation_from_the_same_subject() -> None:
     ]
     found = find_translations(leads[1:], leads[:1])
     assert {k: t.original_id for k, t in found.items()} == {2: 1}
+
+
+def test_the_pool_shares_the_texts_out_and_keeps_their_order() -> None:
+    texts = [AID_EN, AID_FR, HOSTAGES_FR, HARBOUR_DE, "Talks resumed."]
+    try:
+        pooled = PoolEmbedder("e5-small", 2).embed(texts)
+    finally:
+        close_extraction_pools()
+    assert np.allclose(pooled, embed_leads("e5-small", texts), atol=1e-5)
 
 
 def test_no_embedder_embeds_nothing_and_a_bad_setting_is_refused() -> None:
