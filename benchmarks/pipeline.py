@@ -120,7 +120,8 @@ def synthetic(pages: int, workers: int) -> None:
 
 
 def real(pages: Path, workers: int) -> None:
-    """The real pages, with the default topic and with every page relevant."""
+    """The real pages, with the default topic and with every page relevant, each with and
+    without the meaning layer."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         bodies = write_real_site(pages, folder / "site")

@@ -218,8 +218,8 @@ def seed_sentences(conn: Conn, model: str) -> np.ndarray:
 
 def _vectors(conn: Conn, rows_query: str, parameters: list[Any]) -> np.ndarray:
     """The vectors of the rows `rows_query` selects, one row each. The rows are chosen
-    first and only theirs read (benchmarks/said.py: half the time of sorting the vectors
-    along; and one query for the story and the seeds, joined by OR, took 100 ms at 1M)."""
+    first and only theirs read (benchmarks/said.py: two thirds of the time of sorting the
+    vectors along; and one query for the story and the seeds, joined by OR, took 100 ms at 1M)."""
     rows = conn.execute(
         "SELECT len(vector) AS size, unnest(vector) AS value FROM sentence_vectors "
         f"WHERE rowid IN ({rows_query})",
